@@ -1,0 +1,124 @@
+"""The draft: every answer of a Reliability Milestone, the gate states and where the flow stands.
+
+A draft is a value. The engine returns a new one for each answer; the store keeps a journal
+of the field changes between them, and the fold of that journal is the draft.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class GateStatus(StrEnum):
+    UNCHECKED = "unchecked"
+    CHECKED = "checked"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class GateState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: GateStatus = GateStatus.UNCHECKED
+    reason: str = ""  # only for NOT_APPLICABLE
+
+    @property
+    def settled(self) -> bool:
+        return self.status is not GateStatus.UNCHECKED
+
+
+class DraftStatus(StrEnum):
+    DRAFTING = "drafting"  # questions still being asked
+    PREVIEW = "preview"  # every required answer is in; the author is reviewing
+    FILED = "filed"  # on GitHub; read-only here
+    CANCELLED = "cancelled"
+    ARCHIVED = "archived"  # left unanswered too long; kept in the journal, out of lists
+
+
+class FlowState(BaseModel):
+    """Where the conversation stands. Part of the draft so that it is journaled too."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: str | None = None  # id of the question being asked; None at preview or end
+    answered: tuple[str, ...] = ()  # question ids answered or skipped, in order
+    history: tuple[str, ...] = ()  # question ids asked, for `back`
+    return_to_preview: bool = False  # set by `edit <section>`
+
+
+class Draft(BaseModel):
+    """Everything the Reliability Milestone issue says, plus the flow's position."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    author: str = ""  # Slack user id, or the terminal user's name
+    flow_version: int = 1
+    status: DraftStatus = DraftStatus.DRAFTING
+    flow: FlowState = Field(default_factory=FlowState)
+
+    title: str = ""  # without the template's "[Reliability] " prefix
+    roadmap_reference: str = "docs/execution_roadmap_90d.md"
+    target_milestone: str = ""  # one of the template's milestones (M1..M6)
+    risk_objective: str = ""
+    problem_statement: str = ""
+    invariants: tuple[str, ...] = ()  # labels of the standard invariants strengthened
+    additional_invariants: tuple[str, ...] = ()
+    in_scope: tuple[str, ...] = ()
+    out_of_scope: tuple[str, ...] = ()
+    file_touch_plan: tuple[str, ...] = ()
+    implementation_plan: tuple[str, ...] = ()
+    test_commands: tuple[str, ...] = ("pytest -q",)
+    adversarial_scenarios: tuple[str, ...] = ()
+    telemetry_events: tuple[str, ...] = ()
+    docs_touched: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    gates: dict[str, GateState] = Field(default_factory=dict)  # by the template's label
+    assignee: str = ""  # GitHub login, if the author linked one
+
+    # Set when filed on GitHub.
+    issue_number: int | None = None
+    issue_url: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def gate(self, label: str) -> GateState:
+        return self.gates.get(label, GateState())
+
+    def with_changes(self, changes: dict[str, Any]) -> Draft:
+        """A copy with `changes` (field -> JSON value) applied and validated."""
+        data = self.model_dump(mode="json")
+        data.update(changes)
+        return Draft.model_validate(data)
+
+
+# Fields that are the issue's content (what the author wrote), as opposed to bookkeeping.
+CONTENT_FIELDS: tuple[str, ...] = (
+    "title",
+    "roadmap_reference",
+    "target_milestone",
+    "risk_objective",
+    "problem_statement",
+    "invariants",
+    "additional_invariants",
+    "in_scope",
+    "out_of_scope",
+    "file_touch_plan",
+    "implementation_plan",
+    "test_commands",
+    "adversarial_scenarios",
+    "telemetry_events",
+    "docs_touched",
+    "notes",
+    "gates",
+)
+
+
+def diff(before: Draft, after: Draft) -> dict[str, Any]:
+    """The fields (as JSON values) that differ: what the journal records for one change."""
+    a = before.model_dump(mode="json")
+    b = after.model_dump(mode="json")
+    return {k: v for k, v in b.items() if a.get(k) != v}

@@ -1,0 +1,220 @@
+"""The issue template the bot serves: its front matter, headings and checkbox labels.
+
+The template is the user's file; the bot reads every label from it rather than retyping
+them, and names what is missing when a changed template no longer has a heading the flow
+writes under.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from flows.errors import TemplateError
+
+BUNDLED_TEMPLATE = "reliability_milestone.md"
+
+# The headings the renderer writes answers under, keyed by a stable id. The text is the
+# template's; a template without one of these cannot be served and is refused at start.
+SECTION_HEADINGS: dict[str, tuple[int, str]] = {
+    "context": (2, "Milestone Context"),
+    "problem": (2, "Problem Statement"),
+    "invariants": (2, "Invariants Strengthened"),
+    "scope": (2, "Scope"),
+    "in_scope": (3, "In scope"),
+    "out_of_scope": (3, "Out of scope"),
+    "file_touch": (2, "File Touch Plan"),
+    "implementation": (2, "Implementation Plan"),
+    "test_gates": (2, "Test Gates (Required)"),
+    "unit_tests": (3, "Unit tests"),
+    "adversarial": (3, "Adversarial/chaos validation"),
+    "telemetry": (2, "Telemetry and Observability"),
+    "rollout": (2, "Rollout and Safety"),
+    "documentation": (2, "Documentation Updates (Required)"),
+    "acceptance": (2, "Acceptance Criteria"),
+    "notes": (2, "Notes / Assumptions"),
+}
+
+# Sections whose checkboxes are gates: work that is done after filing and ticked on GitHub.
+# The invariants section's boxes are declarations, not gates.
+GATE_SECTIONS: tuple[str, ...] = (
+    "unit_tests",
+    "adversarial",
+    "telemetry",
+    "rollout",
+    "documentation",
+    "acceptance",
+)
+
+_FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)\r?\n---\r?\n", re.DOTALL)
+_MILESTONE_LINE = re.compile(r"Target milestone:\s*`([^`]*)`")
+_ROADMAP_LINE = re.compile(r"Roadmap reference:\s*`([^`]*)`")
+
+
+def markdown_parser() -> MarkdownIt:
+    """A CommonMark parser with GitHub's task lists, as GitHub reads an issue body."""
+    return MarkdownIt("commonmark").use(tasklists_plugin)
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Checkbox:
+    section: str  # key from SECTION_HEADINGS of the nearest heading above it
+    label: str
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed issue template."""
+
+    source: str
+    name: str
+    about: str
+    title_prefix: str
+    labels: tuple[str, ...]
+    headings: tuple[Heading, ...]
+    checkboxes: tuple[Checkbox, ...]
+    milestones: tuple[str, ...]
+    roadmap_default: str
+    test_command_default: str
+    path: str = ""
+    heading_keys: dict[str, Heading] = field(default_factory=dict)
+
+    def heading(self, key: str) -> Heading:
+        return self.heading_keys[key]
+
+    def heading_line(self, key: str) -> str:
+        h = self.heading_keys[key]
+        return f"{'#' * h.level} {h.text}"
+
+    def labels_in(self, section: str) -> list[str]:
+        return [c.label for c in self.checkboxes if c.section == section]
+
+    @cached_property
+    def invariant_labels(self) -> list[str]:
+        return self.labels_in("invariants")
+
+    @cached_property
+    def gates(self) -> list[Checkbox]:
+        return [c for c in self.checkboxes if c.section in GATE_SECTIONS]
+
+    @cached_property
+    def gate_labels(self) -> list[str]:
+        return [c.label for c in self.gates]
+
+    def section_of_gate(self, label: str) -> str:
+        for c in self.gates:
+            if c.label == label:
+                return c.section
+        raise KeyError(label)
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise TemplateError("the template has no front matter (a --- block with name and labels)")
+    values: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            values[key.strip()] = value.strip().strip('"').strip("'")
+    return values, text[match.end() :]
+
+
+def _heading_key(heading: Heading) -> str | None:
+    for key, (level, text) in SECTION_HEADINGS.items():
+        if heading.level == level and heading.text == text:
+            return key
+    return None
+
+
+def parse_template(text: str, *, path: str = "") -> Template:
+    """Read a template's structure; raise TemplateError naming anything the flow relies on."""
+    meta, body = _front_matter(text)
+    tokens = markdown_parser().parse(body)
+    headings: list[Heading] = []
+    checkboxes: list[Checkbox] = []
+    keys: dict[str, Heading] = {}
+    current: str | None = None
+    test_command = ""
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open":
+            heading = Heading(int(tok.tag[1]), tokens[i + 1].content.strip())
+            headings.append(heading)
+            key = _heading_key(heading)
+            if key:
+                keys[key] = heading
+                current = key
+            else:
+                current = None
+        elif tok.type == "inline" and tok.children:
+            first = tok.children[0]
+            if first.type == "html_inline" and "task-list-item-checkbox" in first.content:
+                label = "".join(c.content for c in tok.children[1:]).strip()
+                if current is None:
+                    raise TemplateError(f"checkbox {label!r} is not under a known heading")
+                checkboxes.append(Checkbox(current, label))
+        elif tok.type == "fence" and current == "unit_tests" and not test_command:
+            test_command = tok.content.strip()
+
+    missing = [
+        f"{'#' * level} {text_}"
+        for key, (level, text_) in SECTION_HEADINGS.items()
+        if key not in keys
+    ]
+    if missing:
+        raise TemplateError("the template is missing heading(s): " + "; ".join(missing))
+    for key in GATE_SECTIONS:
+        if not any(c.section == key for c in checkboxes):
+            raise TemplateError(f"the section '{keys[key].text}' has no checkboxes")
+
+    milestone_match = _MILESTONE_LINE.search(body)
+    if not milestone_match:
+        raise TemplateError("the template has no 'Target milestone: `M1 | M2 ...`' line")
+    milestones = tuple(m.strip() for m in milestone_match.group(1).split("|") if m.strip())
+    roadmap_match = _ROADMAP_LINE.search(body)
+    if not roadmap_match:
+        raise TemplateError("the template has no 'Roadmap reference: `...`' line")
+    labels = tuple(x.strip() for x in meta.get("labels", "").split(",") if x.strip())
+    return Template(
+        source=text,
+        name=meta.get("name", ""),
+        about=meta.get("about", ""),
+        title_prefix=meta.get("title", ""),
+        labels=labels,
+        headings=tuple(headings),
+        checkboxes=tuple(checkboxes),
+        milestones=milestones,
+        roadmap_default=roadmap_match.group(1).strip(),
+        test_command_default=test_command or "pytest -q",
+        path=path,
+        heading_keys=keys,
+    )
+
+
+def bundled_template_path() -> Path:
+    return Path(str(resources.files("flows") / "templates" / BUNDLED_TEMPLATE))
+
+
+def load_template(path: str | Path | None = None) -> Template:
+    """Load the template at `path` (default: the bundled Reliability Milestone)."""
+    target = Path(path) if path else bundled_template_path()
+    try:
+        text = target.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TemplateError(f"cannot read the template {target}: {exc.strerror}") from exc
+    try:
+        return parse_template(text, path=str(target))
+    except TemplateError as exc:
+        raise TemplateError(f"{target}: {exc}") from exc
