@@ -1,0 +1,105 @@
+"""The composition root: builds the Slack client, the Bolt app and the conversation service.
+
+Nothing is built at import time. `App(...)` calls Slack's `auth.test` in its constructor,
+so building it is the first moment the bot talks to Slack.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.conversation import Conversations, Filer
+from bot.settings import ConfigError, Settings
+from bot.slack_listeners import register_listeners
+from bot.slack_poster import SlackPoster
+from bot.slack_users import UserDirectory
+from bot.store import Store
+from flows import engine
+from flows.questions import Flow, build_flow
+from flows.template import Template, load_template
+
+
+@dataclass
+class Services:
+    """Everything the Slack listeners need, built once per process."""
+
+    settings: Settings
+    store: Store
+    template: Template
+    flow: Flow
+    client: WebClient
+    conversations: Conversations
+    users: UserDirectory
+
+
+def build_slack_client(settings: Settings) -> WebClient:
+    """A WebClient for `SLACK_API_URL` that waits out 429s and retries dropped connections.
+
+    Server errors are not retried here: a 500 after Slack posted a message would post it
+    twice.
+    """
+    settings.require("slack_bot_token")
+    assert settings.slack_bot_token is not None
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def build_services(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    client: WebClient | None = None,
+    filer: Filer | None = None,
+) -> Services:
+    template = load_template(settings.template_path)
+    flow = build_flow(template)
+    store = store or Store(settings.database_path, progress=lambda d: engine.progress(flow, d))
+    client = client or build_slack_client(settings)
+    users = UserDirectory(store, client)
+    conversations = Conversations(
+        store=store,
+        flow=flow,
+        template=template,
+        poster=SlackPoster(client),
+        users=users,
+        command=settings.slack_command,
+        filer=filer,
+    )
+    return Services(settings, store, template, flow, client, conversations, users)
+
+
+def create_app(settings: Settings, services: Services) -> App:
+    """The Bolt app, with every listener registered."""
+    settings.require("slack_bot_token", "slack_signing_secret")
+    assert settings.slack_signing_secret is not None
+    if os.environ.get("SLACK_CLIENT_ID") and os.environ.get("SLACK_CLIENT_SECRET"):
+        # Bolt would silently switch to OAuth and ignore the bot token.
+        raise ConfigError(
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set: unset them, milestone-bot uses "
+            "SLACK_BOT_TOKEN for one workspace"
+        )
+    app = App(
+        client=services.client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        listener_executor=ThreadPoolExecutor(
+            max_workers=settings.listener_threads, thread_name_prefix="slack-listener"
+        ),
+    )
+    register_listeners(app, services)
+    return app

@@ -1,0 +1,533 @@
+"""The drafting conversation in Slack: one unit of work per inbound message or click.
+
+Each inbound delivery is handled as: claim its id, load the draft, advance the pure engine,
+journal the change, commit; then speak. Acknowledged means committed: a reply is only
+posted after the answer is in the journal, and a failed post never loses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.log import get_logger
+from bot.slack_blocks import (
+    answered_blocks,
+    drafts_list_blocks,
+    preview_actions,
+    question_blocks,
+    text_blocks,
+)
+from bot.slack_poster import SlackPoster
+from bot.slack_preview import blocks_fallback_text, preview_messages
+from bot.slack_text import markdown_to_slack, slack_to_markdown
+from bot.slack_users import UserDirectory
+from bot.store import Location, Store
+from flows import engine
+from flows.draft import Draft, DraftStatus
+from flows.errors import DraftReadOnly, InvalidAnswer
+from flows.outcome import Action, Outcome, Reply, ReplyKind
+from flows.questions import Flow
+from flows.render import render_issue
+from flows.template import Template
+
+log = get_logger()
+
+Respond = Callable[..., Any]
+# Files a draft that the engine says is complete; returns what to tell the author.
+Filer = Callable[[str, "Origin"], None]
+
+CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who sent a delivery, from where, and its id for logs and deduplication."""
+
+    team: str
+    user: str
+    channel: str
+    correlation_id: str
+    source: str = "slack"
+
+
+@dataclass
+class Conversations:
+    store: Store
+    flow: Flow
+    template: Template
+    poster: SlackPoster
+    users: UserDirectory
+    command: str = "/milestone"
+    filer: Filer | None = None
+    _log: Any = field(default_factory=lambda: log)
+
+    # ----- starting and listing -------------------------------------------------------
+
+    def start(self, origin: Origin, title: str, respond: Respond) -> str | None:
+        """`/milestone new [title]`: a root message in the channel, questions in its thread."""
+        refusal = ""
+        with self.store.session() as s:
+            draft = Draft(id=s.new_draft_id(), author=origin.user)
+            if title.strip():
+                try:
+                    draft = draft.with_changes(self.flow.question("title").parse(title, draft))
+                except InvalidAnswer as exc:
+                    refusal = str(exc)
+            outcome = engine.start(self.flow, draft)
+            draft = s.create(
+                outcome.draft,
+                location=None,
+                actor=origin.user,
+                source=origin.source,
+                correlation_id=origin.correlation_id,
+            )
+            if refusal:
+                # Kept in the journal: nothing the author typed is thrown away.
+                s.record(
+                    draft,
+                    draft,
+                    kind="rejected",
+                    actor=origin.user,
+                    source=origin.source,
+                    correlation_id=origin.correlation_id,
+                    input=title,
+                    question_id="title",
+                )
+        if refusal:
+            respond(
+                text=f"I couldn't use that title: {refusal} I'll ask for it in the thread.",
+                response_type="ephemeral",
+            )
+        self._log.info(
+            "draft.created",
+            draft_id=draft.id,
+            user=origin.user,
+            channel=origin.channel,
+            team=origin.team,
+            correlation_id=origin.correlation_id,
+        )
+        root_text = f"<@{origin.user}> is drafting a Reliability Milestone; answers in the thread."
+        if draft.title:
+            root_text = (
+                f"<@{origin.user}> is drafting a Reliability Milestone: "
+                f"*{markdown_to_slack(draft.title)}*. Answers in the thread."
+            )
+        channel = origin.channel
+        root_ts, error = self._post_root(channel, root_text)
+        moved = False
+        if root_ts is None and error in CANNOT_POST:
+            dm = self._open_dm(origin.user)
+            if dm is not None:
+                channel = dm
+                root_ts, error = self._post_root(channel, root_text)
+                moved = root_ts is not None
+        if root_ts is None:
+            respond(
+                text=(
+                    f"I couldn't start the thread ({error}). Your draft `{draft.id}` is saved: "
+                    f"try `{self.command} resume {draft.id}` in a channel I'm in."
+                ),
+                response_type="ephemeral",
+            )
+            return draft.id
+        with self.store.session() as s:
+            s.set_location(draft.id, Location(origin.team, channel, root_ts, root_ts))
+        if moved:
+            link = self.poster.permalink(channel, root_ts)
+            where = f" <{link}|Open the DM>." if link else ""
+            respond(
+                text=(
+                    "I'm not in this channel, so we'll draft in a DM instead."
+                    + where
+                    + " To draft "
+                    "in a channel next time, invite me there with `/invite @milestone-bot`."
+                ),
+                response_type="ephemeral",
+            )
+        location = Location(origin.team, channel, root_ts, root_ts)
+        self._speak(draft, location, outcome)
+        return draft.id
+
+    def _post_root(self, channel: str, text: str) -> tuple[str | None, str | None]:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            response = self.poster.client.chat_postMessage(channel=channel, text=text)
+        except SlackApiError as exc:
+            from bot.slack_poster import slack_error
+
+            reason = slack_error(exc)
+            self._log.warning(
+                "slack.call_failed", method="chat.postMessage", reason=reason, channel=channel
+            )
+            return None, reason
+        return str(response["ts"]), None
+
+    def _open_dm(self, user: str) -> str | None:
+        data = self.poster._call("conversations.open", users=user)
+        if not data:
+            return None
+        return str(data["channel"]["id"])
+
+    def drafts_blocks(self, user: str) -> list[dict[str, Any]]:
+        with self.store.session() as s:
+            rows = s.list_drafts(user)
+            drafts = [s.get(r.id) for r in rows]
+        return drafts_list_blocks([(d, *engine.progress(self.flow, d)) for d in drafts])
+
+    def resume(self, origin: Origin, draft_id: str, respond: Respond) -> None:
+        """Pick a draft up again: re-ask where it stands, in its thread."""
+        with self.store.session() as s:
+            draft = self._owned(s, draft_id, origin, respond)
+            if draft is None:
+                return
+            location = s.location(draft.id)
+            if draft.status in (DraftStatus.CANCELLED, DraftStatus.ARCHIVED):
+                before = draft
+                draft = draft.model_copy(update={"status": DraftStatus.DRAFTING})
+                draft = s.record(
+                    before,
+                    draft,
+                    kind="resume",
+                    actor=origin.user,
+                    source=origin.source,
+                    correlation_id=origin.correlation_id,
+                )
+        if draft.status is DraftStatus.FILED:
+            respond(text=self._filed_text(draft), response_type="ephemeral")
+            return
+        if location is None:
+            # The thread was never posted: start one where the author is now.
+            root_ts, error = self._post_root(
+                origin.channel,
+                f"<@{origin.user}> is drafting a Reliability Milestone; answers in the thread.",
+            )
+            if root_ts is None:
+                respond(
+                    text=f"I couldn't post here ({error}). Try in a channel I'm in.",
+                    response_type="ephemeral",
+                )
+                return
+            location = Location(origin.team, origin.channel, root_ts, root_ts)
+            with self.store.session() as s:
+                s.set_location(draft.id, location)
+        outcome = engine.start(self.flow, draft)
+        self.poster.post(
+            location.channel, "Picking up where you left off.", thread_ts=location.thread_ts
+        )
+        self._speak(draft, location, outcome)
+        link = self.poster.permalink(location.channel, location.thread_ts)
+        respond(
+            text=f"Resumed `{draft.id}`." + (f" <{link}|Go to the thread>." if link else ""),
+            response_type="ephemeral",
+        )
+
+    def cancel(self, origin: Origin, draft_id: str, respond: Respond) -> None:
+        self._typed_command(origin, draft_id, "cancel", respond)
+
+    def _typed_command(self, origin: Origin, draft_id: str, text: str, respond: Respond) -> None:
+        with self.store.session() as s:
+            draft = self._owned(s, draft_id, origin, respond)
+            if draft is None:
+                return
+            location = s.location(draft.id)
+        if location is None:
+            respond(text=f"Draft `{draft_id}` has no thread yet.", response_type="ephemeral")
+            return
+        self.answer(origin, location, text, key=None, message_ts=None)
+        respond(text=f"Done: `{text}` on `{draft_id}`.", response_type="ephemeral")
+
+    def _owned(self, s: Any, draft_id: str, origin: Origin, respond: Respond) -> Draft | None:
+        from bot.errors import UnknownDraft
+
+        try:
+            draft = s.get(draft_id.strip())
+        except UnknownDraft:
+            respond(
+                text=f"There is no draft `{draft_id}`. `{self.command} drafts` lists yours.",
+                response_type="ephemeral",
+            )
+            return None
+        if draft.author != origin.user:
+            respond(
+                text=f"Only <@{draft.author}> can change draft `{draft.id}`.",
+                response_type="ephemeral",
+            )
+            return None
+        return draft
+
+    # ----- answers --------------------------------------------------------------------
+
+    def locate(
+        self, team: str, channel: str, thread_ts: str | None, user: str, channel_type: str
+    ) -> Location | None:
+        """The conversation a message belongs to: its thread, or the author's DM draft."""
+        with self.store.session() as s:
+            if thread_ts:
+                draft = s.find_by_thread(team, channel, thread_ts)
+                return s.location(draft.id) if draft else None
+            if channel_type == "im":
+                for row in s.list_drafts(user):
+                    loc = s.location(row.id)
+                    if loc and loc.channel == channel:
+                        return loc
+        return None
+
+    def message(self, origin: Origin, event: dict[str, Any]) -> None:
+        """A message event: an answer if it is the author's, in a draft's thread."""
+        location = self.locate(
+            origin.team,
+            event["channel"],
+            event.get("thread_ts"),
+            origin.user,
+            event.get("channel_type", ""),
+        )
+        if location is None:
+            return
+        text = self._to_markdown(event.get("text") or "")
+        key = f"slack:msg:{event['channel']}:{event['ts']}"
+        self.answer(origin, location, text, key=key, message_ts=event["ts"])
+
+    def answer(
+        self,
+        origin: Origin,
+        location: Location,
+        text: str,
+        *,
+        key: str | None,
+        message_ts: str | None,
+        question_id: str | None = None,
+    ) -> Outcome | None:
+        """Apply one typed answer (or the typed equivalent of a click) to the thread's draft."""
+        notice = ""  # said after the transaction: no Slack call holds the database lock
+        ephemeral = False
+        with self.store.session() as s:
+            draft = s.find_by_thread(location.team, location.channel, location.thread_ts)
+            if draft is None:
+                return None
+            keys = [k for k in (f"slack:event:{origin.correlation_id}", key) if k and k[-1] != ":"]
+            if not all([s.claim(k, draft.id) for k in keys]):
+                self._log.info(
+                    "answer.duplicate", draft_id=draft.id, correlation_id=origin.correlation_id
+                )
+                return None
+            outcome = None
+            if draft.author != origin.user:
+                if s.claim(f"notice:{draft.id}:{origin.user}", draft.id):
+                    notice, ephemeral = self._only_author(draft), True
+            elif question_id is not None and draft.flow.step != question_id:
+                # A click on a question already answered (a double click, an old message).
+                self._log.info("answer.stale_click", draft_id=draft.id, question_id=question_id)
+            else:
+                try:
+                    outcome = engine.advance(self.flow, draft, text)
+                except DraftReadOnly as exc:
+                    notice = str(exc)
+                else:
+                    s.record(
+                        draft,
+                        outcome.draft,
+                        kind=outcome.kind,
+                        actor=origin.user,
+                        source=origin.source,
+                        correlation_id=origin.correlation_id,
+                        input=text,
+                        question_id=outcome.question_id,
+                    )
+                    if message_ts and outcome.question_id and not outcome.rejected:
+                        s.link_message(location.channel, message_ts, draft.id, outcome.question_id)
+        if outcome is None:
+            if notice and ephemeral:
+                self.poster.ephemeral(
+                    location.channel, origin.user, notice, thread_ts=location.thread_ts
+                )
+            elif notice:
+                self.poster.post(
+                    location.channel, markdown_to_slack(notice), thread_ts=location.thread_ts
+                )
+            return None
+        self._log.info(
+            "answer.rejected" if outcome.rejected else "answer.recorded",
+            draft_id=draft.id,
+            question_id=outcome.question_id,
+            kind=outcome.kind,
+            team=origin.team,
+            channel=location.channel,
+            thread_ts=location.thread_ts,
+            user=origin.user,
+            correlation_id=origin.correlation_id,
+            **({"reason": outcome.replies[0].text[:200]} if outcome.rejected else {}),
+        )
+        self._speak(outcome.draft, location, outcome, origin=origin)
+        return outcome
+
+    def edited(self, origin: Origin, event: dict[str, Any]) -> None:
+        """`message_changed`: the author edited an answer; update it without moving on."""
+        message = event.get("message") or {}
+        channel = event["channel"]
+        ts = message.get("ts")
+        if not ts or message.get("user") != origin.user:
+            return
+        new_text = self._to_markdown(message.get("text") or "")
+        with self.store.session() as s:
+            link = s.message_answer(channel, ts)
+            if link is None:
+                return
+            if not s.claim(f"slack:event:{origin.correlation_id}", link.draft_id):
+                return
+            draft = s.get(link.draft_id)
+            location = s.location(draft.id)
+            if draft.author != origin.user or location is None:
+                return
+            try:
+                outcome = engine.reanswer(self.flow, draft, link.question_id, new_text)
+            except DraftReadOnly as exc:
+                self.poster.ephemeral(
+                    channel, origin.user, markdown_to_slack(str(exc)), thread_ts=location.thread_ts
+                )
+                return
+            s.record(
+                draft,
+                outcome.draft,
+                kind="edit" if not outcome.rejected else "rejected",
+                actor=origin.user,
+                source=origin.source,
+                correlation_id=origin.correlation_id,
+                input=new_text,
+                question_id=link.question_id,
+            )
+        question = self.flow.question(link.question_id)
+        self._log.info(
+            "answer.rejected" if outcome.rejected else "answer.edited",
+            draft_id=draft.id,
+            question_id=link.question_id,
+            correlation_id=origin.correlation_id,
+        )
+        if outcome.rejected:
+            text = outcome.replies[0].text if outcome.replies else "That edit couldn't be used."
+            self.poster.post(
+                channel,
+                markdown_to_slack(f"Your edit to *{question.title}* wasn't applied: {text}"),
+                thread_ts=location.thread_ts,
+            )
+        else:
+            self.poster.post(
+                channel,
+                markdown_to_slack(f"Updated your answer to *{question.title}*."),
+                thread_ts=location.thread_ts,
+            )
+
+    def clicked(
+        self,
+        origin: Origin,
+        draft_id: str,
+        question_id: str | None,
+        text: str,
+        message_ts: str | None,
+        echo: str,
+    ) -> None:
+        """A button or menu standing for a typed answer: echo it, then answer as if typed."""
+        with self.store.session() as s:
+            location = s.location(draft_id)
+            draft = s.get(draft_id)
+        if location is None:
+            return
+        if draft.author != origin.user:
+            self.poster.ephemeral(
+                location.channel,
+                origin.user,
+                f"Only <@{draft.author}> can answer this draft.",
+                thread_ts=location.thread_ts,
+            )
+            return
+        outcome = self.answer(
+            origin, location, text, key=None, message_ts=None, question_id=question_id
+        )
+        if outcome is None or outcome.rejected:
+            return
+        if message_ts and question_id:
+            question = self.flow.question(question_id)
+            self.poster.update(
+                location.channel,
+                message_ts,
+                f"{question.title}: {echo}",
+                blocks=answered_blocks(
+                    f"*{markdown_to_slack(question.title)}*",
+                    f"<@{origin.user}> chose *{markdown_to_slack(echo)}*",
+                ),
+            )
+
+    # ----- speaking -------------------------------------------------------------------
+
+    def _speak(
+        self, draft: Draft, location: Location, outcome: Outcome, origin: Origin | None = None
+    ) -> None:
+        for reply in outcome.replies:
+            self._say(draft, location, reply)
+        if outcome.action is Action.FILE:
+            if self.filer is None:
+                self.poster.post(
+                    location.channel,
+                    "Filing on GitHub isn't set up on this bot yet (the operator sets "
+                    "`GITHUB_TOKEN` and `GITHUB_REPOSITORY`). Your draft is saved; type `file` "
+                    "again once it is.",
+                    thread_ts=location.thread_ts,
+                )
+            else:
+                self.filer(
+                    draft.id, origin or Origin(location.team, draft.author, location.channel, "")
+                )
+        elif outcome.action is Action.CANCEL and location.root_ts:
+            self.poster.update(
+                location.channel,
+                location.root_ts,
+                f"<@{draft.author}>'s Reliability Milestone draft was cancelled. "
+                f"`{self.command} resume {draft.id}` brings it back.",
+            )
+
+    def _say(self, draft: Draft, location: Location, reply: Reply) -> None:
+        text = markdown_to_slack(reply.text)
+        if reply.kind is ReplyKind.PREVIEW:
+            self.post_preview(draft, location, lead=reply.text)
+            return
+        if reply.kind in (ReplyKind.QUESTION, ReplyKind.INVALID) and reply.question is not None:
+            blocks = question_blocks(draft, reply.question, text)
+            self.poster.post(location.channel, text, thread_ts=location.thread_ts, blocks=blocks)
+            return
+        self.poster.post(
+            location.channel, text, thread_ts=location.thread_ts, blocks=text_blocks(text)
+        )
+
+    def post_preview(self, draft: Draft, location: Location, *, lead: str = "") -> None:
+        issue = render_issue(self.template, draft)
+        messages = preview_messages(issue.title, issue.body, lead=lead)
+        actions = preview_actions(self.flow, draft, filed=draft.status is DraftStatus.FILED)
+        if actions:
+            if len(messages[-1]) + len(actions) <= 50:
+                messages[-1] = messages[-1] + actions
+            else:
+                messages.append(actions)
+        for blocks in messages:
+            self.poster.post(
+                location.channel,
+                blocks_fallback_text(blocks) or "Preview",
+                thread_ts=location.thread_ts,
+                blocks=blocks,
+            )
+
+    def _only_author(self, draft: Draft) -> str:
+        return (
+            f"Only <@{draft.author}> can answer this draft; "
+            "messages from others in this thread aren't recorded."
+        )
+
+    def _filed_text(self, draft: Draft) -> str:
+        return (
+            f"Draft `{draft.id}` is filed as <{draft.issue_url}|#{draft.issue_number}>; "
+            "changes now go on GitHub."
+        )
+
+    def _to_markdown(self, text: str) -> str:
+        return slack_to_markdown(text, self.users.resolve)

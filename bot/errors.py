@@ -1,0 +1,76 @@
+"""The bot's exceptions, beside the core's.
+
+    MilestoneError (flows.errors)     base of every deliberate error; str() is fit for a person
+    ├── TemplateError, InvalidAnswer, DraftReadOnly      the core's (see flows/errors.py)
+    ├── StoreError                    the database cannot do what was asked
+    │   ├── DatabaseUnreadable        the file cannot be opened, read or created
+    │   ├── DatabaseCorrupt           the file is not a SQLite database, or not milestone-bot's
+    │   ├── SchemaTooNew              written by a newer milestone-bot; refused, never downgraded
+    │   ├── UnknownDraft              no draft has that id
+    │   ├── DraftExists               a draft with that id is already stored
+    │   └── StaleDraft                the draft changed since the caller read it
+    ├── LocalFileError                a file the command line reads or writes is unusable
+    └── ConfigError                   a setting is missing or malformed (names the variable)
+
+The edges translate these once: a reply in the thread, or one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+from flows.errors import MilestoneError
+
+
+class StoreError(MilestoneError):
+    """The draft store cannot do what was asked."""
+
+
+class DatabaseUnreadable(StoreError):
+    """The database file (or its directory) cannot be opened, read or created."""
+
+
+class DatabaseCorrupt(StoreError):
+    """The file is damaged, is not a SQLite database, or belongs to something else."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer milestone-bot, whose schema this one cannot read."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(
+            f"database schema version {found} is newer than this milestone-bot ({supported}); "
+            "upgrade milestone-bot"
+        )
+        self.found = found
+        self.supported = supported
+
+
+class UnknownDraft(StoreError):
+    """No draft has that id."""
+
+    def __init__(self, draft_id: str) -> None:
+        super().__init__(f"no draft {draft_id}")
+        self.draft_id = draft_id
+
+
+class DraftExists(StoreError):
+    """A draft with that id is already stored."""
+
+    def __init__(self, draft_id: str) -> None:
+        super().__init__(f"a draft {draft_id} already exists")
+        self.draft_id = draft_id
+
+
+class StaleDraft(StoreError):
+    """The stored draft is not the one the change was computed from (a lost update)."""
+
+    def __init__(self, draft_id: str) -> None:
+        super().__init__(f"draft {draft_id} changed since it was read; try again")
+        self.draft_id = draft_id
+
+
+class LocalFileError(MilestoneError):
+    """A file the command line was asked to read or write cannot be used."""
+
+
+class ConfigError(MilestoneError):
+    """A missing or malformed setting; the message is one line naming the variable."""

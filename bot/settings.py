@@ -1,0 +1,119 @@
+"""Typed settings, read once from the environment (and an optional .env) by a factory.
+
+Nothing here runs at import time: `load_settings()` is called by the entry point that needs
+it, and tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+DEFAULT_DATABASE_PATH = "data/milestones.db"
+
+
+# What each variable should look like, for the one-line error when it is missing or malformed.
+EXPECTED: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "a bot token starting with xoxb-",
+    "SLACK_SIGNING_SECRET": "the app's signing secret (Basic Information > App Credentials)",
+    "SLACK_APP_TOKEN": "an app-level token starting with xapp- (Socket Mode)",
+    "SLACK_API_URL": "a URL such as https://slack.com/api/",
+    "SLACK_COMMAND": "a slash command such as /milestone",
+    "DATABASE_PATH": "a file path such as data/milestones.db",
+    "TEMPLATE_PATH": "the path of a Markdown issue template",
+    "PORT": "a TCP port number such as 3000",
+    "LISTENER_THREADS": "a whole number of threads, such as 16",
+    "GITHUB_TOKEN": "a GitHub token (ghp_..., github_pat_... or an installation token)",
+    "GITHUB_REPOSITORY": "owner/name, such as acme/execution",
+    "GITHUB_API_URL": "https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise",
+    "GITHUB_TIMEOUT": "a whole number of seconds, such as 10",
+}
+
+
+class Settings(BaseSettings):
+    """Everything an operator sets. Secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_command: str = "/milestone"
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    template_path: Path | None = None
+    port: int = Field(default=3000, ge=1, le=65535)
+    listener_threads: int = Field(default=16, ge=1, le=256)
+
+    github_token: SecretStr | None = None
+    github_repository: str | None = None
+    github_api_url: str = "https://api.github.com"
+    github_timeout: int = Field(default=10, ge=1, le=300)
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must start with xoxb-")
+        return v
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().startswith("xapp-"):
+            raise ValueError("must start with xapp-")
+        return v
+
+    @field_validator("slack_api_url", "github_api_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL")
+        return v
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_url_slash(cls, v: str) -> str:
+        # slack_sdk joins the method name straight onto base_url.
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("slack_command")
+    @classmethod
+    def _command(cls, v: str) -> str:
+        if not re.fullmatch(r"/[a-z0-9_\-]{1,31}", v):
+            raise ValueError("must look like /milestone")
+        return v
+
+    @field_validator("github_repository")
+    @classmethod
+    def _repository(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+", v):
+            raise ValueError("must be owner/name")
+        return v
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming the first of `names` (field names) that is unset."""
+        for name in names:
+            if getattr(self, name) in (None, ""):
+                var = name.upper()
+                raise ConfigError(f"{var} is not set: it should be {EXPECTED.get(var, 'set')}")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; a bad value becomes one ConfigError line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        var = str(err["loc"][0]).upper() if err["loc"] else "a setting"
+        hint = EXPECTED.get(var, "")
+        msg = err["msg"].removeprefix("Value error, ")
+        detail = f"{var} is malformed ({msg})"
+        raise ConfigError(f"{detail}: it should be {hint}" if hint else detail) from None

@@ -1,0 +1,204 @@
+"""Block Kit for the drafting conversation: questions with their buttons, the preview's
+actions, the drafts list.
+
+Every button carries the typed answer it stands for (`value` is JSON with the draft id, the
+question id and the text), so a click runs exactly the path a typed message runs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from bot.slack_text import markdown_to_slack
+from flows.draft import Draft
+from flows.questions import Flow, Question, QuestionKind
+
+ACTION_ANSWER = "ms_answer"  # a button standing for a typed answer
+ACTION_SELECT = "ms_select"  # a static select standing for a typed answer
+ACTION_CHECKS = "ms_checks"  # checkboxes: toggling does nothing until "Done"
+ACTION_CHECKS_DONE = "ms_checks_done"
+ACTION_FILE = "ms_file"
+ACTION_EDIT = "ms_edit"
+ACTION_SAVE = "ms_save"
+ACTION_CANCEL = "ms_cancel"
+ACTION_RESUME = "ms_resume"
+
+MAX_BUTTONS = 6  # more options than this become a select menu
+SECTION_LIMIT = 3000
+
+
+def action_value(draft_id: str, question_id: str | None, text: str) -> str:
+    return json.dumps({"d": draft_id, "q": question_id, "t": text}, separators=(",", ":"))
+
+
+def parse_action_value(value: str) -> tuple[str, str | None, str]:
+    data = json.loads(value)
+    return str(data["d"]), data.get("q"), str(data.get("t", ""))
+
+
+def _text_sections(text: str) -> list[SectionBlock]:
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > SECTION_LIMIT:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:SECTION_LIMIT])
+            line = line[SECTION_LIMIT:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > SECTION_LIMIT:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current or " ")
+    return [SectionBlock(text=MarkdownTextObject(text=c)) for c in chunks]
+
+
+def text_blocks(text: str) -> list[dict[str, Any]]:
+    """A mrkdwn message (already Slack-escaped) split into section blocks."""
+    return [b.to_dict() for b in _text_sections(text)]
+
+
+def question_blocks(draft: Draft, question: Question, text: str) -> list[dict[str, Any]]:
+    """The prompt, then buttons or a menu for choice questions and Skip for optional ones."""
+    blocks: list[Any] = list(_text_sections(text))
+    elements: list[Any] = []
+    value = lambda t: action_value(draft.id, question.id, t)  # noqa: E731 - local shorthand
+    if question.kind is QuestionKind.SINGLE_CHOICE:
+        if len(question.options) <= MAX_BUTTONS:
+            elements += [
+                ButtonElement(
+                    text=PlainTextObject(text=opt[:75]),
+                    action_id=f"{ACTION_ANSWER}_{i}",
+                    value=value(str(i)),
+                )
+                for i, opt in enumerate(question.options, 1)
+            ]
+        else:
+            elements.append(
+                StaticSelectElement(
+                    action_id=ACTION_SELECT,
+                    placeholder=PlainTextObject(text="Choose one"),
+                    options=[
+                        Option(text=PlainTextObject(text=opt[:75]), value=value(str(i)))
+                        for i, opt in enumerate(question.options, 1)
+                    ],
+                )
+            )
+    elif question.kind is QuestionKind.MULTIPLE_CHOICE and len(question.options) <= 10:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    CheckboxesElement(
+                        action_id=ACTION_CHECKS,
+                        options=[
+                            Option(
+                                text=MarkdownTextObject(text=markdown_to_slack(opt)[:75]),
+                                value=str(i),
+                            )
+                            for i, opt in enumerate(question.options, 1)
+                        ],
+                    )
+                ]
+            )
+        )
+        elements.append(
+            ButtonElement(
+                text=PlainTextObject(text="Done"),
+                action_id=ACTION_CHECKS_DONE,
+                value=value(""),
+                style="primary",
+            )
+        )
+    if not question.required:
+        elements.append(
+            ButtonElement(
+                text=PlainTextObject(text="Skip"), action_id=ACTION_ANSWER, value=value("skip")
+            )
+        )
+    if elements:
+        blocks.append(ActionsBlock(elements=elements))
+    return [b.to_dict() for b in blocks]
+
+
+def answered_blocks(text: str, note: str) -> list[dict[str, Any]]:
+    """A question message after it was answered by a click: the prompt and what was chosen."""
+    return [
+        *text_blocks(text),
+        ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict(),
+    ]
+
+
+def preview_actions(flow: Flow, draft: Draft, *, filed: bool = False) -> list[dict[str, Any]]:
+    """File issue, Edit section, Save for later, Cancel."""
+    if filed:
+        return []
+    edit_options = [
+        Option(
+            text=PlainTextObject(text=q.title[:75]),
+            value=action_value(draft.id, q.id, f"edit {q.title}"),
+        )
+        for q in flow.sections
+    ][:100]
+    elements: list[Any] = [
+        ButtonElement(
+            text=PlainTextObject(text="File issue"),
+            action_id=ACTION_FILE,
+            value=action_value(draft.id, None, "file"),
+            style="primary",
+        ),
+        StaticSelectElement(
+            action_id=ACTION_EDIT,
+            placeholder=PlainTextObject(text="Edit section"),
+            options=edit_options,
+        ),
+        ButtonElement(
+            text=PlainTextObject(text="Save for later"),
+            action_id=ACTION_SAVE,
+            value=action_value(draft.id, None, "save"),
+        ),
+        ButtonElement(
+            text=PlainTextObject(text="Cancel"),
+            action_id=ACTION_CANCEL,
+            value=action_value(draft.id, None, "cancel"),
+            style="danger",
+        ),
+    ]
+    return [ActionsBlock(block_id=f"preview:{draft.id}", elements=elements).to_dict()]
+
+
+def drafts_list_blocks(rows: list[tuple[Draft, int, int]]) -> list[dict[str, Any]]:
+    """The author's drafts, each with its progress and a Resume button."""
+    if not rows:
+        return text_blocks("You have no drafts. Start one with `/milestone new <title>`.")
+    blocks: list[dict[str, Any]] = text_blocks(f"*Your drafts* ({len(rows)})")
+    for draft, answered, total in rows[:45]:
+        title = markdown_to_slack(draft.title or "(untitled)")
+        label = f"*{title}*\n`{draft.id}` · {draft.status.value} · {answered} of {total} answered"
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=label[:SECTION_LIMIT]),
+                accessory=ButtonElement(
+                    text=PlainTextObject(text="Resume"),
+                    action_id=ACTION_RESUME,
+                    value=action_value(draft.id, None, "resume"),
+                ),
+            ).to_dict()
+        )
+    return blocks

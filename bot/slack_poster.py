@@ -1,0 +1,106 @@
+"""Posting to Slack for the conversation: thread replies, updates and ephemeral notes.
+
+A failed post is logged with the method and Slack's error and reported to the caller as
+None; it never undoes what the store already committed (acknowledged means committed).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.log import get_logger, redact
+
+log = get_logger()
+
+
+def slack_error(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or exc.response.status_code)
+    except Exception:  # noqa: BLE001 - an unparseable response still deserves a log line
+        return "unknown"
+
+
+class SlackPoster:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any] | None:
+        started = time.perf_counter()
+        try:
+            response = self.client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            log.warning(
+                "slack.call_failed",
+                method=method,
+                reason=slack_error(exc),
+                channel=kwargs.get("channel"),
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+            return None
+        except Exception as exc:  # noqa: BLE001 - network faults: logged, the answer is kept
+            log.warning(
+                "slack.call_failed",
+                method=method,
+                reason=redact(type(exc).__name__ + ": " + str(exc))[:300],
+                channel=kwargs.get("channel"),
+            )
+            return None
+        log.debug(
+            "slack.call",
+            method=method,
+            channel=kwargs.get("channel"),
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return response.data if isinstance(response.data, dict) else None
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> str | None:
+        """Post a message; its ts, or None if Slack refused."""
+        args: dict[str, Any] = {"channel": channel, "text": text[:3900]}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        if blocks:
+            args["blocks"] = blocks
+        data = self._call("chat.postMessage", **args)
+        return str(data["ts"]) if data and "ts" in data else None
+
+    def update(
+        self, channel: str, ts: str, text: str, *, blocks: list[dict[str, Any]] | None = None
+    ) -> bool:
+        args: dict[str, Any] = {"channel": channel, "ts": ts, "text": text[:3900]}
+        args["blocks"] = blocks or []
+        return self._call("chat.update", **args) is not None
+
+    def ephemeral(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> bool:
+        args: dict[str, Any] = {"channel": channel, "user": user, "text": text[:3900]}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        if blocks:
+            args["blocks"] = blocks
+        return self._call("chat.postEphemeral", **args) is not None
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError:
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None

@@ -1,0 +1,684 @@
+"""The SQLite store: drafts, their journal, delivery dedup and message links.
+
+The journal is the record: every message an author sends appends one entry (what they
+typed, and the fields it changed). The drafts table is a cache of the journal's fold, kept
+in the same transaction, and `Store.replay` checks the two agree.
+
+A unit of work is `with store.session() as s:`: a connection of its own (Bolt runs
+listeners on a thread pool and a sqlite3 connection belongs to its thread), `BEGIN
+IMMEDIATE` so concurrent writers queue instead of failing half-way, commit on success,
+rollback on any exception.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from sqlite_utils import Database
+
+from bot.errors import (
+    DatabaseCorrupt,
+    DatabaseUnreadable,
+    DraftExists,
+    SchemaTooNew,
+    StaleDraft,
+    StoreError,
+    UnknownDraft,
+)
+from bot.ids import new_draft_id
+from bot.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
+from flows.draft import Draft, DraftStatus, diff
+
+DEFAULT_PATH = Path("data/milestones.db")
+BUSY_TIMEOUT_MS = 5000
+CLOSED_STATUSES = (DraftStatus.FILED, DraftStatus.CANCELLED, DraftStatus.ARCHIVED)
+
+Clock = Callable[[], datetime]
+# (questions answered, questions in the flow) for the listing columns; the store does not
+# know the flow, so whoever does passes this in.
+Progress = Callable[[Draft], tuple[int, int | None]]
+
+# Columns copied from the draft into its row; replay checks them against the journal too.
+_COPIED_COLUMNS = (
+    "author",
+    "status",
+    "title",
+    "created_at",
+    "updated_at",
+    "issue_number",
+    "issue_url",
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _default_progress(draft: Draft) -> tuple[int, int | None]:
+    return len(draft.flow.answered), None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a draft's conversation lives in Slack."""
+
+    team: str
+    channel: str
+    thread_ts: str  # the thread the questions are asked in
+    root_ts: str | None = None  # the bot's top message of that thread, if it keeps one
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    seq: int
+    draft_id: str
+    at: datetime
+    actor: str
+    source: str  # "slack", "cli", "github", ...
+    correlation_id: str
+    kind: str  # "created", or the engine's Outcome.kind: answer, rejected, control, edit, ...
+    input: str | None  # exactly what was typed, refused answers included
+    changes: dict[str, Any]  # field -> new JSON value; the full snapshot for "created"
+    question_id: str | None
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    """A drafts row without its JSON, for listings."""
+
+    id: str
+    author: str
+    status: DraftStatus
+    title: str
+    answered: int
+    total: int | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """What the bot knows about a Slack user."""
+
+    slack_user_id: str
+    display_name: str | None = None
+    tz: str | None = None  # IANA name, e.g. "Europe/Paris"
+    github_login: str | None = None
+    notified: dict[str, Any] = field(default_factory=dict)  # reminders sent, by key
+
+
+@dataclass(frozen=True)
+class MessageAnswer:
+    draft_id: str
+    question_id: str
+
+
+def fold(entries: list[JournalEntry]) -> Draft:
+    """The draft a journal describes: its creation snapshot with each change applied in turn."""
+    if not entries or entries[0].kind != "created":
+        raise ValueError("a journal starts with its draft's creation")
+    draft = Draft.model_validate(entries[0].changes)
+    for entry in entries[1:]:
+        draft = draft.with_changes(entry.changes)
+    return draft
+
+
+# SQLite result codes (Python 3.11's sqlite_errorname) and what they mean to a person.
+_CORRUPT_CODES = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+_UNREADABLE_CODES = (
+    "SQLITE_CANTOPEN",
+    "SQLITE_READONLY",
+    "SQLITE_IOERR",
+    "SQLITE_PERM",
+    "SQLITE_AUTH",
+    "SQLITE_FULL",
+)
+_BUSY_CODES = ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError | None:
+    """The StoreError a person should see for a SQLite failure; None for a programming error."""
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    if code.startswith(_CORRUPT_CODES):
+        return DatabaseCorrupt(
+            f"{path} is damaged or not a SQLite database ({exc}); "
+            "restore it from a backup or use another path"
+        )
+    if code.startswith(_UNREADABLE_CODES):
+        return DatabaseUnreadable(
+            f"cannot use the database {path} ({exc}); check the path and its permissions"
+        )
+    if code.startswith(_BUSY_CODES):
+        return StoreError(f"the database {path} is busy in another process; try again")
+    return None
+
+
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        error = _translate(exc, path)
+        if error is None:
+            raise
+        raise error from exc
+
+
+class Session:
+    """One unit of work on the store, inside one transaction. Obtain it from Store.session()."""
+
+    def __init__(self, db: Database, *, now: datetime, path: Path, progress: Progress) -> None:
+        self._db = db
+        self.now = now  # one instant for the whole unit of work
+        self._path = path
+        self._progress = progress
+
+    # Drafts
+
+    def new_draft_id(self) -> str:
+        """A fresh draft id not used by any stored draft."""
+        while True:
+            candidate = new_draft_id()
+            if not self._exists(candidate):
+                return candidate
+
+    def create(
+        self,
+        draft: Draft,
+        *,
+        location: Location | None,
+        actor: str,
+        source: str,
+        correlation_id: str,
+    ) -> Draft:
+        """Store a new draft and journal its full snapshot; return it with its times stamped."""
+        if self._exists(draft.id):
+            raise DraftExists(draft.id)
+        stamped = draft.model_copy(
+            update={"created_at": draft.created_at or self.now, "updated_at": self.now}
+        )
+        row = self._row(stamped)
+        row["id"] = stamped.id
+        row.update(_location_columns(location))
+        self._db["drafts"].insert(row)
+        self._journal(
+            stamped.id,
+            kind="created",
+            changes=stamped.model_dump(mode="json"),
+            actor=actor,
+            source=source,
+            correlation_id=correlation_id,
+        )
+        return stamped
+
+    def get(self, draft_id: str) -> Draft:
+        """The stored draft; UnknownDraft if there is none."""
+        row = self._draft_row(draft_id)
+        if row is None:
+            raise UnknownDraft(draft_id)
+        return self._parse(draft_id, row["data"])
+
+    def record(
+        self,
+        before: Draft,
+        after: Draft,
+        *,
+        kind: str,
+        actor: str,
+        source: str,
+        correlation_id: str,
+        input: str | None = None,
+        question_id: str | None = None,
+    ) -> Draft:
+        """Journal the change from `before` to `after` and store `after`; return it stamped.
+
+        `before` must be the draft as stored (read in this session): a change computed from
+        an older copy would make the journal lie, so it raises StaleDraft instead.
+        """
+        if before.id != after.id:
+            raise ValueError(f"cannot record {before.id} becoming {after.id}")
+        if self.get(before.id).model_dump(mode="json") != before.model_dump(mode="json"):
+            raise StaleDraft(before.id)
+        stamped = after.model_copy(update={"updated_at": self.now})
+        self._journal(
+            stamped.id,
+            kind=kind,
+            changes=diff(before, stamped),
+            actor=actor,
+            source=source,
+            correlation_id=correlation_id,
+            input=input,
+            question_id=question_id,
+        )
+        self._db["drafts"].update(stamped.id, self._row(stamped))
+        return stamped
+
+    def journal(self, draft_id: str) -> list[JournalEntry]:
+        """The draft's journal, oldest first."""
+        rows = self._db.query("SELECT * FROM journal WHERE draft_id = ? ORDER BY seq", [draft_id])
+        return [
+            JournalEntry(
+                seq=row["seq"],
+                draft_id=row["draft_id"],
+                at=datetime.fromisoformat(row["at"]),
+                actor=row["actor"],
+                source=row["source"],
+                correlation_id=row["correlation_id"],
+                kind=row["kind"],
+                input=row["input"],
+                changes=json.loads(row["changes"]),
+                question_id=row["question_id"],
+            )
+            for row in rows
+        ]
+
+    def find_by_thread(self, team: str, channel: str, thread_ts: str) -> Draft | None:
+        """The latest draft whose conversation is that Slack thread, whatever its status."""
+        rows = list(
+            self._db.query(
+                "SELECT id, data FROM drafts WHERE team = ? AND channel = ? AND thread_ts = ? "
+                "ORDER BY created_at DESC LIMIT 1",
+                [team, channel, thread_ts],
+            )
+        )
+        return self._parse(rows[0]["id"], rows[0]["data"]) if rows else None
+
+    def list_drafts(
+        self, author: str | None = None, include_closed: bool = False
+    ) -> list[DraftSummary]:
+        """Drafts, most recently changed first: one author's (or everyone's), open ones only
+        unless `include_closed`."""
+        where: list[str] = []
+        params: list[str] = []
+        if author is not None:
+            where.append("author = ?")
+            params.append(author)
+        if not include_closed:
+            where.append(f"status NOT IN ({', '.join('?' for _ in CLOSED_STATUSES)})")
+            params.extend(CLOSED_STATUSES)
+        sql = "SELECT id, author, status, title, answered, total, updated_at FROM drafts"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY updated_at DESC, id"
+        return [
+            DraftSummary(
+                id=row["id"],
+                author=row["author"],
+                status=DraftStatus(row["status"]),
+                title=row["title"],
+                answered=row["answered"],
+                total=row["total"],
+                updated_at=datetime.fromisoformat(row["updated_at"]),
+            )
+            for row in self._db.query(sql, params)
+        ]
+
+    def location(self, draft_id: str) -> Location | None:
+        """Where the draft's conversation is, if it has one in Slack."""
+        row = self._draft_row(draft_id)
+        if row is None:
+            raise UnknownDraft(draft_id)
+        if row["channel"] is None:
+            return None
+        return Location(row["team"], row["channel"], row["thread_ts"], row["root_ts"])
+
+    def set_location(self, draft_id: str, location: Location | None) -> None:
+        """Move the draft's conversation (e.g. once the bot has posted its thread)."""
+        if not self._exists(draft_id):
+            raise UnknownDraft(draft_id)
+        self._db["drafts"].update(draft_id, _location_columns(location))
+
+    # Deliveries and messages
+
+    def claim(self, key: str, draft_id: str | None = None) -> bool:
+        """Mark a delivery handled; False if it already was (a retry to ignore)."""
+        cursor = self._db.execute(
+            "INSERT INTO processed (key, draft_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [key, draft_id, _iso(self.now)],
+        )
+        return cursor.rowcount == 1
+
+    def link_message(self, channel: str, ts: str, draft_id: str, question_id: str) -> None:
+        """Remember that the Slack message (channel, ts) answered `question_id` of the draft."""
+        self._db.execute(
+            "INSERT INTO message_answers (channel, ts, draft_id, question_id) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (channel, ts) DO UPDATE SET "
+            "draft_id = excluded.draft_id, question_id = excluded.question_id",
+            [channel, ts, draft_id, question_id],
+        )
+
+    def message_answer(self, channel: str, ts: str) -> MessageAnswer | None:
+        """The draft and question that Slack message answered, if it answered one."""
+        rows = list(
+            self._db.query(
+                "SELECT draft_id, question_id FROM message_answers WHERE channel = ? AND ts = ?",
+                [channel, ts],
+            )
+        )
+        return MessageAnswer(rows[0]["draft_id"], rows[0]["question_id"]) if rows else None
+
+    # Users
+
+    def user(self, slack_user_id: str) -> UserRecord | None:
+        """What is known about that Slack user, if anything."""
+        rows = list(self._db.query("SELECT * FROM users WHERE slack_user_id = ?", [slack_user_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        return UserRecord(
+            slack_user_id=row["slack_user_id"],
+            display_name=row["display_name"],
+            tz=row["tz"],
+            github_login=row["github_login"],
+            notified=json.loads(row["notified"]),
+        )
+
+    def save_user(
+        self,
+        slack_user_id: str,
+        *,
+        display_name: str | None = None,
+        tz: str | None = None,
+        github_login: str | None = None,
+        notified: dict[str, Any] | None = None,
+    ) -> UserRecord:
+        """Store what is newly known about a user; arguments left None keep their stored value."""
+        known = self.user(slack_user_id) or UserRecord(slack_user_id)
+        record = UserRecord(
+            slack_user_id=slack_user_id,
+            display_name=known.display_name if display_name is None else display_name,
+            tz=known.tz if tz is None else tz,
+            github_login=known.github_login if github_login is None else github_login,
+            notified=known.notified if notified is None else notified,
+        )
+        self._db.execute(
+            "INSERT INTO users (slack_user_id, github_login, tz, display_name, notified) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (slack_user_id) DO UPDATE SET "
+            "github_login = excluded.github_login, tz = excluded.tz, "
+            "display_name = excluded.display_name, notified = excluded.notified",
+            [
+                record.slack_user_id,
+                record.github_login,
+                record.tz,
+                record.display_name,
+                json.dumps(record.notified, ensure_ascii=False),
+            ],
+        )
+        return record
+
+    # Internals
+
+    def _exists(self, draft_id: str) -> bool:
+        return (
+            self._db.execute("SELECT 1 FROM drafts WHERE id = ?", [draft_id]).fetchone() is not None
+        )
+
+    def _draft_row(self, draft_id: str) -> dict[str, Any] | None:
+        rows = list(self._db.query("SELECT * FROM drafts WHERE id = ?", [draft_id]))
+        return rows[0] if rows else None
+
+    def _parse(self, draft_id: str, data: str) -> Draft:
+        try:
+            return Draft.model_validate_json(data)
+        except pydantic.ValidationError as exc:
+            raise DatabaseCorrupt(
+                f"draft {draft_id} in {self._path} cannot be read "
+                f"({exc.error_count()} problem(s)); run `milestone-bot replay {draft_id}`"
+            ) from exc
+
+    def _row(self, draft: Draft) -> dict[str, Any]:
+        """The drafts columns that follow from the draft itself."""
+        answered, total = self._progress(draft)
+        assert draft.created_at is not None and draft.updated_at is not None
+        return {
+            "author": draft.author,
+            "status": draft.status.value,
+            "title": draft.title,
+            "answered": answered,
+            "total": total,
+            "data": draft.model_dump_json(),
+            "created_at": _iso(draft.created_at),
+            "updated_at": _iso(draft.updated_at),
+            "issue_number": draft.issue_number,
+            "issue_url": draft.issue_url,
+        }
+
+    def _journal(
+        self,
+        draft_id: str,
+        *,
+        kind: str,
+        changes: dict[str, Any],
+        actor: str,
+        source: str,
+        correlation_id: str,
+        input: str | None = None,
+        question_id: str | None = None,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO journal (draft_id, at, actor, source, correlation_id, kind, input, "
+            "changes, question_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                draft_id,
+                _iso(self.now),
+                actor,
+                source,
+                correlation_id,
+                kind,
+                input,
+                json.dumps(changes, ensure_ascii=False),
+                question_id,
+            ],
+        )
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL (it stays so); done once, when the file is new or was not WAL."""
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return
+    # SQLite answers BUSY at once, without its busy handler, when another process is in the
+    # middle of creating the file: waiting could deadlock. So step back and retry, bounded.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = (getattr(exc, "sqlite_errorname", "") or "").startswith(_BUSY_CODES)
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+
+def _location_columns(location: Location | None) -> dict[str, str | None]:
+    if location is None:
+        return {"team": None, "channel": None, "thread_ts": None, "root_ts": None}
+    return {
+        "team": location.team,
+        "channel": location.channel,
+        "thread_ts": location.thread_ts,
+        "root_ts": location.root_ts,
+    }
+
+
+class Store:
+    """The database file. Construction creates or migrates it, or refuses it with a reason."""
+
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_PATH,
+        *,
+        clock: Clock = utc_now,
+        progress: Progress = _default_progress,
+    ) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._progress = progress
+        self._prepare()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises."""
+        now = self._now()
+        conn = self._connect()
+        try:
+            with _translated(self.path):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Session(
+                        Database(conn, execute_plugins=False),
+                        now=now,
+                        path=self.path,
+                        progress=self._progress,
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+        finally:
+            conn.close()
+
+    def check_writable(self) -> None:
+        """Raise StoreError unless a write commits (the health check: lock free, disk not full)."""
+        with self.session() as s:
+            s._db.execute(
+                "INSERT INTO meta (key, value) VALUES ('last_health_check', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [_iso(s.now)],
+            )
+
+    def replay(self, draft_id: str) -> tuple[Draft, dict[str, tuple[Any, Any]]]:
+        """Rebuild the draft from its journal; the differences from the stored row, by field,
+        as (journal's value, stored value). Columns copied out of the draft are checked too,
+        named "drafts.<column>"."""
+        with self.session() as s:
+            entries = s.journal(draft_id)
+            row = s._draft_row(draft_id)
+            if not entries:
+                if row is None:
+                    raise UnknownDraft(draft_id)
+                raise DatabaseCorrupt(f"draft {draft_id} has no journal in {self.path}")
+            try:
+                rebuilt = fold(entries)
+            except (ValueError, pydantic.ValidationError) as exc:
+                raise DatabaseCorrupt(
+                    f"the journal of {draft_id} in {self.path} cannot be replayed ({exc})"
+                ) from exc
+            if row is None:
+                return rebuilt, {"drafts": ("a row", None)}
+            expected = s._row(rebuilt)
+        differences: dict[str, tuple[Any, Any]] = {}
+        wanted = rebuilt.model_dump(mode="json")
+        try:
+            stored: dict[str, Any] = json.loads(row["data"])
+        except json.JSONDecodeError:
+            differences["data"] = ("the draft as JSON", row["data"])
+        else:
+            for field in sorted(wanted.keys() | stored.keys()):
+                if wanted.get(field) != stored.get(field):
+                    differences[field] = (wanted.get(field), stored.get(field))
+        for column in _COPIED_COLUMNS:
+            if expected[column] != row[column]:
+                differences[f"drafts.{column}"] = (expected[column], row[column])
+        return rebuilt, differences
+
+    # Internals
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the store's clock must return an aware datetime")
+        return now.astimezone(UTC)
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: transactions are exactly the BEGIN/COMMIT written here.
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) or exc from exc
+        try:
+            with _translated(self.path):
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA foreign_keys = ON")
+                # Safe with WAL: a power loss may drop the last commits, never corrupt.
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _prepare(self) -> None:
+        if self.path.is_dir():
+            raise DatabaseUnreadable(f"{self.path} is a directory; give the database file's path")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnreadable(
+                f"cannot create the directory {self.path.parent} ({exc.strerror})"
+            ) from exc
+        conn = self._connect()
+        try:
+            with _translated(self.path):
+                # Read-only checks first: a file that is not ours is refused untouched.
+                self._check_version(conn)
+                _enable_wal(conn)
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # Again under the write lock: another process may have migrated meanwhile.
+                    self._check_version(conn)
+                    MIGRATIONS.apply(Database(conn, execute_plugins=False))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+        finally:
+            conn.close()
+
+    def _check_version(self, conn: sqlite3.Connection) -> int:
+        """The database's schema version; refuse one that is newer or not milestone-bot's."""
+        tables = {
+            name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if "meta" not in tables:
+            foreign = tables - {"sqlite_sequence", MIGRATIONS.migrations_table}
+            if foreign:
+                raise DatabaseCorrupt(
+                    f"{self.path} is not a milestone-bot database (it has tables "
+                    f"{', '.join(sorted(foreign)[:3])}); use another path"
+                )
+            return 0
+        found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        try:
+            version = int(found[0]) if found else 0
+        except ValueError:
+            raise DatabaseCorrupt(
+                f"{self.path} has an unreadable schema version {found[0]!r}; use another path"
+            ) from None
+        applied: set[str] = set()
+        if MIGRATIONS.migrations_table in tables:
+            applied = {
+                name
+                for (name,) in conn.execute(
+                    f"SELECT name FROM {MIGRATIONS.migrations_table} WHERE migration_set = ?",
+                    [MIGRATIONS.name],
+                )
+            }
+        if version > SCHEMA_VERSION or not applied <= set(STEPS):
+            raise SchemaTooNew(max(version, len(applied)), SCHEMA_VERSION)
+        return version

@@ -1,0 +1,327 @@
+"""Reading a Reliability Milestone issue body back: its marker, gate boxes and answers.
+
+The body is read the way GitHub reads it, with markdown-it (CommonMark + task lists), and
+after people have edited it on GitHub: boxes ticked with `[x]` or `[X]`, `*`/`+` bullets,
+CRLF line endings, text added after a label, sections reordered or deleted.
+
+Policy:
+* A box counts for the section whose heading it stands under (the nearest known heading
+  above it; an unknown heading at the same or a higher level ends that section, a deeper
+  one does not). Numbered (`1. [ ]`, `1) [ ]`) and nested items count. Boxes in
+  blockquotes count too, because GitHub renders them as checkboxes. Boxes in code blocks
+  (fenced or indented) and in HTML comments do not: GitHub shows them as text.
+* A box belongs to a gate when its text is the gate's label or starts with it (the longest
+  matching label of that section wins). The first such box is the gate's; copies are ignored.
+* A ticked box whose text goes on with `— N/A: <reason>` (also `– N/A`, `- N/A`, `-- N/A`,
+  or `N/A` right after the label, with `:` or a dash before the reason) is not applicable.
+* A gate whose box is missing from the body is absent from ParsedIssue.gates and is
+  reported by unchecked_gates: nobody has settled it.
+* The marker counts only as a real HTML comment block, never inside a code block.
+* `fields` holds the answers of the sections present in the body (a deleted section's
+  fields are absent), keyed like the Draft's content fields, so
+  `draft.with_changes(parsed.fields)` takes them over.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from flows.draft import GateState, GateStatus
+from flows.markdown_text import EMPTY_TEXT
+from flows.render import (
+    MILESTONE_LABEL,
+    OBJECTIVE_LABEL,
+    ROADMAP_LABEL,
+)
+from flows.template import GATE_SECTIONS, Template, markdown_parser
+
+_MARKER = re.compile(r"\A<!--[ \t]*milestone-draft:[ \t]*([A-Za-z0-9][A-Za-z0-9._:-]*)[ \t]*-->")
+_NA_AFTER_DASH = re.compile(r"(?:^|(?<=\s))(?:—|–|--?)[ \t]*N/A\b(?:[ \t]*[:—–-])?", re.I)
+_NA_FIRST = re.compile(r"\A[ \t]*N/A\b(?:[ \t]*[:—–-])?", re.I)
+_EMPHASIS = frozenset({"em_open", "em_close", "strong_open", "strong_close"})
+_LIST_FIELDS = {
+    "in_scope": "in_scope",
+    "out_of_scope": "out_of_scope",
+    "file_touch": "file_touch_plan",
+    "implementation": "implementation_plan",
+    "adversarial": "adversarial_scenarios",
+    "telemetry": "telemetry_events",
+    "documentation": "docs_touched",
+    "notes": "notes",
+    "invariants": "additional_invariants",
+}
+
+
+@dataclass(frozen=True)
+class ParsedIssue:
+    draft_id: str | None
+    gates: dict[str, GateState]
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Box:
+    """One gate checkbox found in a body."""
+
+    section: str
+    label: str
+    state: GateState
+    first_line: int  # 0-based line of the box, as markdown-it counts lines
+    last_line: int  # 0-based last line of the box's text
+
+
+class _Text:
+    """Inline text with, per character, whether it was written literally.
+
+    Escaped characters and character references are not literal: trimming only removes
+    literal whitespace, so an answer's own leading or trailing spaces survive.
+    """
+
+    def __init__(self, s: str = "", literal: tuple[bool, ...] = ()) -> None:
+        self.s = s
+        self.literal = literal
+
+    @classmethod
+    def of(cls, children: list[Token]) -> _Text:
+        parts: list[tuple[str, bool]] = []
+        for child in children:
+            if child.type == "text":
+                parts.append((child.content, True))
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(("\n", True))
+            elif child.type == "code_inline":
+                parts.append((_code_source(child), False))
+            elif child.type in ("text_special", "html_inline"):
+                parts.append((child.content, False))
+            elif child.type in _EMPHASIS:
+                parts.append((child.markup, False))
+            elif child.type == "image":
+                parts.append((child.content, False))
+            elif child.children:
+                parts.append((cls.of(child.children).s, False))
+        s = "".join(p for p, _ in parts)
+        literal = tuple(flag for p, flag in parts for _ in p)
+        return cls(s, literal)
+
+    def __getitem__(self, key: slice) -> _Text:
+        return _Text(self.s[key], self.literal[key])
+
+    def strip(self) -> _Text:
+        start, end = 0, len(self.s)
+        while start < end and self.literal[start] and self.s[start].isspace():
+            start += 1
+        while end > start and self.literal[end - 1] and self.s[end - 1].isspace():
+            end -= 1
+        return self[start:end]
+
+
+def _code_source(token: Token) -> str:
+    return f"{token.markup}{token.content}{token.markup}"
+
+
+@cache
+def _parser() -> MarkdownIt:
+    # Without text_join, escapes and character references stay separate tokens, which is
+    # how _Text tells an answer's own whitespace from the Markdown around it.
+    return markdown_parser().disable("text_join")
+
+
+def _is_box(inline: Token) -> bool:
+    first = inline.children[0] if inline.children else None
+    return (
+        first is not None
+        and first.type == "html_inline"
+        and "task-list-item-checkbox" in first.content
+    )
+
+
+def _is_empty_mark(children: list[Token]) -> bool:
+    types = [c.type for c in children]
+    return types == ["em_open", "text", "em_close"] and children[1].content == EMPTY_TEXT
+
+
+@dataclass
+class _Section:
+    boxes: list[tuple[Token, bool, _Text]]  # inline token, ticked, text after the box
+    items: list[Token]  # inline tokens of list items that are not boxes
+    paragraphs: list[Token]  # inline tokens of paragraphs outside lists
+    fences: list[Token]
+
+
+def _sections(template: Template, body: str) -> tuple[dict[str, _Section], str | None]:
+    by_text = {h.text: key for key, h in template.heading_keys.items()}
+    sections: dict[str, _Section] = {}
+    current: str | None = None
+    current_level = 0
+    draft_id: str | None = None
+    stack: list[str] = []
+    tokens = _parser().parse(body)
+    for i, tok in enumerate(tokens):
+        if tok.nesting == 1:
+            stack.append(tok.type)
+        elif tok.nesting == -1:
+            stack.pop()
+        if tok.type == "heading_open":
+            level = int(tok.tag[1])
+            key = by_text.get(_Text.of(tokens[i + 1].children or []).strip().s)
+            if key is not None:
+                current, current_level = key, level
+                sections.setdefault(key, _Section([], [], [], []))
+            elif level <= current_level:
+                current, current_level = None, 0
+            continue
+        if tok.type == "html_block":
+            match = _MARKER.match(tok.content.strip())
+            if match:
+                draft_id = match.group(1)
+            continue
+        if current is None:
+            continue
+        section = sections[current]
+        if tok.type == "fence":
+            section.fences.append(tok)
+        elif tok.type == "inline" and stack and stack[-1] == "paragraph_open":
+            in_item = len(stack) >= 2 and stack[-2] == "list_item_open"
+            if in_item and _is_box(tok):
+                checked = 'checked="checked"' in tok.children[0].content  # type: ignore[index]
+                section.boxes.append((tok, checked, _Text.of(tok.children[1:]).strip()))  # type: ignore[index]
+            elif in_item:
+                section.items.append(tok)
+            else:
+                section.paragraphs.append(tok)
+    return sections, draft_id
+
+
+def _match_label(labels: list[str], text: _Text) -> str | None:
+    for label in sorted(labels, key=len, reverse=True):
+        if text.s.startswith(label):
+            return label
+    return None
+
+
+def _box_state(checked: bool, rest: _Text) -> GateState:
+    if not checked:
+        return GateState()
+    match = _NA_FIRST.match(rest.s) or _NA_AFTER_DASH.search(rest.s)
+    if match is None:
+        return GateState(status=GateStatus.CHECKED)
+    reason = rest[match.end() :].strip().s
+    return GateState(status=GateStatus.NOT_APPLICABLE, reason=reason)
+
+
+def _gate_boxes(template: Template, sections: dict[str, _Section]) -> list[Box]:
+    found: dict[str, Box] = {}
+    for key, section in sections.items():
+        if key not in GATE_SECTIONS:
+            continue
+        labels = template.labels_in(key)
+        for inline, checked, text in section.boxes:
+            label = _match_label(labels, text)
+            if label is None or label in found:
+                continue
+            assert inline.map is not None
+            state = _box_state(checked, text[len(label) :])
+            found[label] = Box(key, label, state, inline.map[0], inline.map[1] - 1)
+    return [found[c.label] for c in template.gates if c.label in found]
+
+
+def gate_boxes(template: Template, body: str) -> list[Box]:
+    """Every gate box present in `body`, in the template's order, with where it stands."""
+    sections, _ = _sections(template, body)
+    return _gate_boxes(template, sections)
+
+
+def _item_values(items: list[Token]) -> tuple[str, ...]:
+    return tuple(
+        _Text.of(tok.children or []).strip().s
+        for tok in items
+        if not _is_empty_mark(tok.children or [])
+    )
+
+
+def _labelled_value(inline: Token, label: str) -> str | None:
+    children = inline.children or []
+    text = _Text.of(children).strip()
+    if not text.s.startswith(label):
+        return None
+    rest = text[len(label) :].strip()
+    codes = [c for c in children if c.type == "code_inline"]
+    if len(codes) == 1 and rest.s == _code_source(codes[0]):
+        return codes[0].content
+    return rest.s
+
+
+def _context_fields(section: _Section) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    wanted = {
+        ROADMAP_LABEL: "roadmap_reference",
+        MILESTONE_LABEL: "target_milestone",
+        OBJECTIVE_LABEL: "risk_objective",
+    }
+    for inline in section.items:
+        for label, name in wanted.items():
+            value = _labelled_value(inline, label)
+            if value is not None and name not in fields:
+                fields[name] = value
+    return fields
+
+
+def _paragraph_text(section: _Section) -> str:
+    texts = [
+        _Text.of(tok.children or []).strip().s
+        for tok in section.paragraphs
+        if not _is_empty_mark(tok.children or [])
+    ]
+    return "\n\n".join(texts)
+
+
+def _commands(section: _Section) -> tuple[str, ...]:
+    if not section.fences:
+        return ()
+    return tuple(line for line in section.fences[0].content.split("\n") if line.strip())
+
+
+def _fields(template: Template, sections: dict[str, _Section]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key, section in sections.items():
+        if key == "context":
+            fields.update(_context_fields(section))
+        elif key == "problem":
+            fields["problem_statement"] = _paragraph_text(section)
+        elif key == "unit_tests":
+            fields["test_commands"] = _commands(section)
+        if key == "invariants":
+            labels = template.invariant_labels
+            ticked = {_match_label(labels, text) for _, checked, text in section.boxes if checked}
+            fields["invariants"] = tuple(label for label in labels if label in ticked)
+        if key in _LIST_FIELDS:
+            fields[_LIST_FIELDS[key]] = _item_values(section.items)
+    return fields
+
+
+def parse_issue(template: Template, body: str) -> ParsedIssue:
+    """The draft id, gate states and answers an issue body holds."""
+    sections, draft_id = _sections(template, body)
+    gates = {box.label: box.state for box in _gate_boxes(template, sections)}
+    fields = _fields(template, sections)
+    fields["gates"] = dict(gates)
+    return ParsedIssue(draft_id=draft_id, gates=gates, fields=fields)
+
+
+def unchecked_gates(template: Template, body: str) -> list[tuple[str, str]]:
+    """(section heading as the template words it, label) of every gate not yet settled.
+
+    A gate whose box was deleted from the body is listed too: nobody has settled it.
+    """
+    parsed = parse_issue(template, body)
+    return [
+        (template.heading(c.section).text, c.label)
+        for c in template.gates
+        if not parsed.gates.get(c.label, GateState()).settled
+    ]

@@ -1,0 +1,170 @@
+"""A draft as the GitHub issue it files: title, labels and the Markdown body.
+
+The body follows the template: its headings in its order and words, its checkbox labels,
+and the author's answers where the template has empty bullets or placeholders. Author text
+goes through flows.markdown_text, so nothing an author types can add structure. The body
+ends with a hidden marker naming the draft, which is how a filed issue is found again.
+
+Choices kept consistent with flows.parse:
+* An empty list or paragraph reads `- _None_` / `_None_`.
+* The File Touch Plan's instruction line ("List expected files/modules to modify.") is an
+  instruction to the author, like the Problem Statement's "Describe ..." line, and is
+  replaced by the answer.
+* A lead-in line before a list ("Scenario(s):") is followed by a blank line: in the
+  template the list follows directly, which makes an empty bullet a setext underline.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flows.draft import Draft, GateStatus
+from flows.markdown_text import (
+    EMPTY_MARK,
+    code_block,
+    code_span,
+    escape_line,
+    escape_paragraph,
+)
+from flows.template import Template
+
+MAX_BODY = 65536  # GitHub's limit on an issue body, in characters
+
+# The template's words that are neither headings nor checkbox labels. tests/test_render.py
+# checks each against the template file.
+ROADMAP_LABEL = "Roadmap reference:"
+MILESTONE_LABEL = "Target milestone:"
+OBJECTIVE_LABEL = "Risk-reduction objective:"
+ADDITIONAL_INVARIANTS_LEAD = "List any additional invariant(s) for this milestone:"
+COMMANDS_LEAD = "Commands:"
+SCENARIOS_LEAD = "Scenario(s):"
+TELEMETRY_LEAD = "Telemetry events touched:"
+DOCS_LEAD = "Docs touched:"
+COMMANDS_INFO = "bash"
+NA_SEPARATOR = " — N/A"  # written after a gate's label; ": <reason>" follows if there is one
+
+_DRAFT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def marker(draft_id: str) -> str:
+    """The hidden line that ties an issue to its draft."""
+    if not _DRAFT_ID.fullmatch(draft_id):
+        raise ValueError(f"draft id {draft_id!r} cannot go in an issue marker")
+    return f"<!-- milestone-draft: {draft_id} -->"
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    title: str
+    body: str
+    labels: tuple[str, ...]
+
+
+def render_issue(template: Template, draft: Draft) -> RenderedIssue:
+    """The issue that filing `draft` creates."""
+    return RenderedIssue(
+        title=f"{template.title_prefix}{draft.title}",
+        body=render_body(template, draft),
+        labels=template.labels,
+    )
+
+
+def body_budget(template: Template, draft: Draft) -> int:
+    """Characters left before the body reaches GitHub's limit (negative when over)."""
+    return MAX_BODY - len(render_body(template, draft))
+
+
+def bullet_list(items: tuple[str, ...] | list[str]) -> list[str]:
+    """A bullet list of literal items; `- _None_` when there are none."""
+    if not items:
+        return [f"- {EMPTY_MARK}"]
+    return [f"- {escape_line(item)}" for item in items]
+
+
+def numbered_list(items: tuple[str, ...] | list[str]) -> list[str]:
+    """An ordered list `1. 2. 3.` of literal items; `- _None_` when there are none."""
+    if not items:
+        return [f"- {EMPTY_MARK}"]
+    return [f"{n}. {escape_line(item)}" for n, item in enumerate(items, start=1)]
+
+
+def _labelled(label: str, value: str, *, code: bool) -> str:
+    shown = (code_span(value) if code else None) or escape_line(value)
+    return f"- {label} {shown}" if shown else f"- {label}"
+
+
+def gate_line(label: str, draft: Draft) -> str:
+    """The checkbox line of one gate, in the state the draft holds for it."""
+    state = draft.gate(label)
+    if state.status is GateStatus.UNCHECKED:
+        return f"- [ ] {escape_line(label)}"
+    if state.status is GateStatus.CHECKED:
+        return f"- [x] {escape_line(label)}"
+    return f"- [x] {escape_line(label)}{not_applicable_suffix(state.reason)}"
+
+
+def not_applicable_suffix(reason: str) -> str:
+    """What follows a gate's label when it does not apply: ` — N/A: <reason>`."""
+    return f"{NA_SEPARATOR}: {escape_line(reason)}" if reason else NA_SEPARATOR
+
+
+def _section(template: Template, key: str, draft: Draft) -> list[str]:
+    """The lines under one heading, without the heading and the blank lines around it."""
+    if key == "context":
+        return [
+            _labelled(ROADMAP_LABEL, draft.roadmap_reference, code=True),
+            _labelled(MILESTONE_LABEL, draft.target_milestone, code=True),
+            _labelled(OBJECTIVE_LABEL, draft.risk_objective, code=False),
+        ]
+    if key == "problem":
+        return [escape_paragraph(draft.problem_statement) or EMPTY_MARK]
+    if key == "invariants":
+        boxes = [
+            f"- [{'x' if label in draft.invariants else ' '}] {escape_line(label)}"
+            for label in template.invariant_labels
+        ]
+        return [
+            *boxes,
+            "",
+            ADDITIONAL_INVARIANTS_LEAD,
+            "",
+            *bullet_list(draft.additional_invariants),
+        ]
+    if key == "in_scope":
+        return bullet_list(draft.in_scope)
+    if key == "out_of_scope":
+        return bullet_list(draft.out_of_scope)
+    if key == "file_touch":
+        return bullet_list(draft.file_touch_plan)
+    if key == "implementation":
+        return numbered_list(draft.implementation_plan)
+    gates = [gate_line(label, draft) for label in template.labels_in(key)]
+    if key == "unit_tests":
+        return [*gates, "", COMMANDS_LEAD, code_block(draft.test_commands, COMMANDS_INFO)]
+    if key == "adversarial":
+        return [*gates, "", SCENARIOS_LEAD, "", *bullet_list(draft.adversarial_scenarios)]
+    if key == "telemetry":
+        return [*gates, "", TELEMETRY_LEAD, "", *bullet_list(draft.telemetry_events)]
+    if key == "documentation":
+        return [*gates, "", DOCS_LEAD, "", *bullet_list(draft.docs_touched)]
+    if key == "notes":
+        return bullet_list(draft.notes)
+    return gates  # rollout, acceptance; "scope" and "test_gates" only hold subsections
+
+
+def render_body(template: Template, draft: Draft) -> str:
+    """The issue body: the template's headings in its order, the answers, then the marker."""
+    blocks: list[str] = []
+    for key, heading in template.heading_keys.items():
+        lines = _section(template, key, draft)
+        head = template.heading_line(key)
+        if heading.level > 2:
+            # The template writes its subsections' lists right under their heading.
+            blocks.append("\n".join([head, *lines]) if lines else head)
+        else:
+            blocks.append(head)
+            if lines:
+                blocks.append("\n".join(lines))
+    blocks.append(marker(draft.id))
+    return "\n\n".join(blocks)

@@ -1,0 +1,51 @@
+"""Fixtures shared by every test module: a database path, the template, a clock, a store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+from flows.template import Template, load_template
+
+START = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A database file path in a fresh directory; the file does not exist yet."""
+    return tmp_path / "data" / "milestones.db"
+
+
+@pytest.fixture(scope="session")
+def template() -> Template:
+    """The bundled Reliability Milestone template."""
+    return load_template()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(db_path: Path, clock: FakeClock) -> Iterator[Store]:
+    """A migrated store at `db_path` whose time is `clock`."""
+    yield Store(db_path, clock=clock)

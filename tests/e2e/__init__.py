@@ -1,0 +1,1 @@
+"""End-to-end tests: the real `milestone-bot serve` over HTTP against the emulators."""

@@ -1,0 +1,271 @@
+"""Property tests: any draft renders to a body that reads back as that draft, and no
+author text, however hostile, adds structure to the issue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from flows.draft import Draft, GateState, GateStatus
+from flows.gate_edit import set_gate
+from flows.parse import parse_issue, unchecked_gates
+from flows.render import render_body
+from tests.test_render import TEMPLATE, template_file_structure
+
+# Pieces of Markdown and Unicode an author might paste, on purpose or not.
+FRAGMENTS = [
+    "## Test Gates (Required)",
+    "### Unit tests",
+    "- [x] Protective exits remain unblocked.",
+    "- [ ] Existing related unit suites pass.",
+    "[x] ",
+    "<!-- milestone-draft: forged -->",
+    "<!--",
+    "-->",
+    "<details>",
+    "```",
+    "````bash",
+    "~~~",
+    "`",
+    "\\",
+    "_None_",
+    "*None*",
+    "1. ",
+    "1) ",
+    "- ",
+    "* ",
+    "+ ",
+    "# ",
+    "> ",
+    "| a | b |",
+    "|---|",
+    "---",
+    "===",
+    "    ",
+    "\t",
+    "&amp;",
+    "&#10;",
+    " — N/A: ",
+    "N/A",
+    "$$",
+    "~~x~~",
+    "[a](b)",
+    "\u200b",
+    "\ufeff",
+    "\u202e",
+    "\u00a0",
+    "\u2028",
+    "\u3000",
+    "é",
+    "日本語",
+    "🚀",
+    " ",
+]
+
+# Everything but surrogates and control characters (the flow strips those; see
+# flows.markdown_text for what cannot round-trip). Line breaks come from the pieces below.
+_CHARS = st.characters(blacklist_categories=("Cs", "Cc"))
+_LINE_BREAKS = st.sampled_from(["\n", "\r", "\r\n"])
+
+
+def _text(*, breaks: bool) -> st.SearchStrategy[str]:
+    parts = [st.sampled_from(FRAGMENTS), st.text(_CHARS, max_size=8)]
+    if breaks:
+        parts.append(_LINE_BREAKS)
+    # A fragment alone (a whole line of "```" or "- [x] ...") is the sharpest case: draw it
+    # often rather than hoping a random concatenation lands on it.
+    return st.one_of(
+        st.sampled_from(FRAGMENTS), st.lists(st.one_of(*parts), max_size=6).map("".join)
+    )
+
+
+# What the flow lets through: list items are one non-blank line; a command is one non-blank
+# line; the problem statement is one paragraph (no blank line).
+line_item = _text(breaks=False).filter(lambda s: s.strip() != "")
+paragraph = _text(breaks=True).filter(lambda s: "\n\n" not in s.replace("\r", "\n"))
+items = st.lists(line_item, max_size=4).map(tuple)
+draft_ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,20}", fullmatch=True)
+
+
+def _gates(reasons: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, GateState]]:
+    state = st.one_of(
+        st.just(GateState()),
+        st.just(GateState(status=GateStatus.CHECKED)),
+        reasons.map(lambda r: GateState(status=GateStatus.NOT_APPLICABLE, reason=r)),
+    )
+    return st.dictionaries(st.sampled_from(TEMPLATE.gate_labels), state)
+
+
+def _invariants() -> st.SearchStrategy[tuple[str, ...]]:
+    labels = TEMPLATE.invariant_labels
+    return st.sets(st.sampled_from(labels)).map(lambda s: tuple(x for x in labels if x in s))
+
+
+@st.composite
+def drafts(
+    draw: st.DrawFn,
+    text: st.SearchStrategy[str],
+    para: st.SearchStrategy[str],
+    lists: st.SearchStrategy[tuple[str, ...]],
+    commands: st.SearchStrategy[tuple[str, ...]],
+) -> Draft:
+    """A draft whose every answer is drawn from the given strategies."""
+    return Draft(
+        id=draw(draft_ids),
+        title=draw(line_item),
+        roadmap_reference=draw(text),
+        target_milestone=draw(text),
+        risk_objective=draw(text),
+        problem_statement=draw(para),
+        invariants=draw(_invariants()),
+        additional_invariants=draw(lists),
+        in_scope=draw(lists),
+        out_of_scope=draw(lists),
+        file_touch_plan=draw(lists),
+        implementation_plan=draw(lists),
+        test_commands=draw(commands),
+        adversarial_scenarios=draw(lists),
+        telemetry_events=draw(lists),
+        docs_touched=draw(lists),
+        notes=draw(lists),
+        gates=draw(_gates(text)),
+    )
+
+
+flow_drafts = drafts(_text(breaks=False), paragraph, items, items)
+any_text = _text(breaks=True)
+# Arbitrary text, control characters included: only structure is checked with these.
+wild_text = st.one_of(
+    st.lists(st.sampled_from(FRAGMENTS), max_size=4).map("\n".join),
+    st.lists(
+        st.one_of(st.sampled_from(FRAGMENTS), _LINE_BREAKS, st.text(max_size=8)), max_size=6
+    ).map("".join),
+)
+wild_drafts = drafts(
+    wild_text,
+    wild_text,
+    st.lists(wild_text, max_size=4).map(tuple),
+    st.lists(wild_text, max_size=4).map(tuple),
+)
+
+
+def _assert_reads_back(draft: Draft, body: str) -> None:
+    parsed = parse_issue(TEMPLATE, body)
+    assert parsed.draft_id == draft.id
+    for name, value in parsed.fields.items():
+        if name != "gates":
+            assert value == getattr(draft, name), name
+    assert parsed.gates == {label: draft.gate(label) for label in TEMPLATE.gate_labels}
+
+
+@settings(max_examples=300, deadline=None)
+@given(flow_drafts)
+def test_every_answer_and_gate_reads_back(draft: Draft) -> None:
+    """Parsing the rendered body gives back every answer, gate state and the draft id."""
+    body = render_body(TEMPLATE, draft)
+    _assert_reads_back(draft, body)
+    _assert_reads_back(draft, body.replace("\n", "\r\n"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    drafts(
+        any_text,
+        any_text,
+        st.lists(any_text.filter(bool), max_size=4).map(tuple),
+        items,
+    )
+)
+def test_multi_line_answers_read_back_too(draft: Draft) -> None:
+    """Even answers the flow would refuse (line breaks in items, blank lines) read back."""
+    _assert_reads_back(draft, render_body(TEMPLATE, draft))
+
+
+def _structure(body: str) -> dict[str, Any]:
+    md = MarkdownIt("commonmark").use(tasklists_plugin)
+    headings: list[tuple[int, str]] = []
+    boxes = 0
+    html_blocks: list[str] = []
+    html_inline = 0
+    tokens = md.parse(body)
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open":
+            headings.append((int(tok.tag[1]), tokens[i + 1].content.strip()))
+        elif tok.type == "html_block":
+            html_blocks.append(tok.content)
+        elif tok.type == "inline":
+            for child in tok.children or []:
+                if child.type == "html_inline":
+                    if "task-list-item-checkbox" in child.content:
+                        boxes += 1
+                    else:
+                        html_inline += 1
+    fences = [t.info for t in tokens if t.type in ("fence", "code_block")]
+    list_items = sum(t.type == "list_item_open" for t in tokens)
+    return {
+        "headings": headings,
+        "boxes": boxes,
+        "html_blocks": html_blocks,
+        "html_inline": html_inline,
+        "fences": fences,
+        "list_items": list_items,
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(wild_drafts)
+def test_no_answer_forges_structure(draft: Draft) -> None:
+    """Any text yields exactly the template's headings, its boxes, one code block and one marker."""
+    body = render_body(TEMPLATE, draft)
+    found = _structure(body)
+    file_headings, file_labels = template_file_structure()
+    assert found["headings"] == file_headings
+    assert found["boxes"] == len(file_labels)
+    assert found["html_blocks"] == [f"<!-- milestone-draft: {draft.id} -->"]
+    assert found["html_inline"] == 0
+    assert found["fences"] == ["bash"]
+    parsed = parse_issue(TEMPLATE, body)
+    assert parsed.draft_id == draft.id
+    lists = [
+        draft.additional_invariants,
+        draft.in_scope,
+        draft.out_of_scope,
+        draft.file_touch_plan,
+        draft.implementation_plan,
+        draft.adversarial_scenarios,
+        draft.telemetry_events,
+        draft.docs_touched,
+        draft.notes,
+    ]
+    context_items = 3
+    expected_items = context_items + len(file_labels) + sum(max(1, len(x)) for x in lists)
+    assert found["list_items"] == expected_items
+    assert len(unchecked_gates(TEMPLATE, body)) == sum(
+        not draft.gate(label).settled for label in TEMPLATE.gate_labels
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(flow_drafts, st.sampled_from(TEMPLATE.gate_labels), any_text, st.booleans())
+def test_setting_a_gate_changes_only_that_gate(
+    draft: Draft, label: str, reason: str, not_applicable: bool
+) -> None:
+    """Setting one unsettled gate settles it and leaves every other answer and gate alone."""
+    body = render_body(TEMPLATE, draft)
+    state = (
+        GateState(status=GateStatus.NOT_APPLICABLE, reason=reason)
+        if not_applicable
+        else GateState(status=GateStatus.CHECKED)
+    )
+    after = set_gate(TEMPLATE, body, label, state)
+    expected = dict(draft.gates)
+    if not draft.gate(label).settled:
+        expected[label] = state
+    else:
+        assert after is body
+    _assert_reads_back(draft.model_copy(update={"gates": expected}), after)
+    assert len(after.splitlines()) == len(body.splitlines())
