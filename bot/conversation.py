@@ -299,6 +299,7 @@ class Conversations:
         key: str | None,
         message_ts: str | None,
         question_id: str | None = None,
+        on_recorded: Callable[[Outcome], None] | None = None,
     ) -> Outcome | None:
         """Apply one typed answer (or the typed equivalent of a click) to the thread's draft."""
         notice = ""  # said after the transaction: no Slack call holds the database lock
@@ -360,6 +361,8 @@ class Conversations:
             correlation_id=origin.correlation_id,
             **({"reason": outcome.replies[0].text[:200]} if outcome.rejected else {}),
         )
+        if on_recorded is not None and not outcome.rejected:
+            on_recorded(outcome)
         self._speak(outcome.draft, location, outcome, origin=origin)
         return outcome
 
@@ -442,22 +445,30 @@ class Conversations:
                 thread_ts=location.thread_ts,
             )
             return
-        outcome = self.answer(
-            origin, location, text, key=None, message_ts=None, question_id=question_id
+
+        def echo_choice(_: Outcome) -> None:
+            # The clicked message now reads as a record, before the next question appears.
+            if message_ts and question_id:
+                question = self.flow.question(question_id)
+                self.poster.update(
+                    location.channel,
+                    message_ts,
+                    f"{question.title}: {echo}",
+                    blocks=answered_blocks(
+                        f"*{markdown_to_slack(question.title)}*",
+                        f"<@{origin.user}> chose *{markdown_to_slack(echo)}*",
+                    ),
+                )
+
+        self.answer(
+            origin,
+            location,
+            text,
+            key=None,
+            message_ts=None,
+            question_id=question_id,
+            on_recorded=echo_choice,
         )
-        if outcome is None or outcome.rejected:
-            return
-        if message_ts and question_id:
-            question = self.flow.question(question_id)
-            self.poster.update(
-                location.channel,
-                message_ts,
-                f"{question.title}: {echo}",
-                blocks=answered_blocks(
-                    f"*{markdown_to_slack(question.title)}*",
-                    f"<@{origin.user}> chose *{markdown_to_slack(echo)}*",
-                ),
-            )
 
     # ----- speaking -------------------------------------------------------------------
 

@@ -63,4 +63,6 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
 
 
 def get_logger(**bound: Any) -> Any:
-    return structlog.get_logger("milestone-bot").bind(**bound)
+    """A lazy logger: safe at import time, it takes the configuration in force when it logs."""
+    # bind() on structlog's lazy proxy would freeze the configuration of that moment.
+    return structlog.get_logger("milestone-bot", **bound)

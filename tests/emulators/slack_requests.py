@@ -152,6 +152,7 @@ class SlackRequests:
         self.timeout = timeout
         self.sent: list[SentRequest] = []
         self._numbers = itertools.count(1)
+        self._forms: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self._tick = 0
 
     # -- sending ---------------------------------------------------------------------------
@@ -700,6 +701,11 @@ class SlackRequests:
             thread_ts = thread_ts or posted.thread_ts
         blocks = (posted.blocks if posted else None) or (message or {}).get("blocks") or []
         state: dict[str, dict[str, Any]] = _initial_state(blocks)
+        # Slack sends the message's whole form state with every click: what the person
+        # ticked or picked earlier in the same message is remembered here.
+        form = self._forms.setdefault((channel, message_ts or ""), {})
+        for remembered_block, values in form.items():
+            state.setdefault(remembered_block, {}).update(values)
         if actions is None:
             found = _find_element(blocks, action_id)
             if found is None and (posted is not None or message is not None):
@@ -718,6 +724,7 @@ class SlackRequests:
             actions = [action]
             if element.get("type") in _STATEFUL:
                 state.setdefault(found_block_id, {})[action_id] = _state_of(action)
+                form.setdefault(found_block_id, {})[action_id] = _state_of(action)
         is_ephemeral = bool(posted and posted.is_ephemeral)
         if container is None:
             container = {
