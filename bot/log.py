@@ -38,10 +38,14 @@ def _scrub(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     return event_dict
 
 
-def configure_logging(level: str = "INFO", stream: Any = None) -> None:
-    """JSON lines on stderr (or `stream`), with the standard library's loggers routed too."""
+def configure_logging(
+    level: str = "INFO", stream: Any = None, *, observers: Iterable[Any] = ()
+) -> None:
+    """JSON lines on stderr (or `stream`); `observers` are processors that see each event
+    (the metrics counter) before it is rendered."""
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        *observers,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,

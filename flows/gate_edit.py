@@ -50,7 +50,7 @@ def set_gate(template: Template, body: str, label: str, state: GateState) -> str
     lines = _split_lines(body)
     text, end = lines[box.first_line]
     # The box is the first bracket on its line: only list markers and '>' come before it.
-    match = _BOX.search(text, 0, text.index("[") + 3)
+    match = _BOX.match(text, max(text.find("["), 0))
     if match is None:
         raise ValueError(f"the box {label!r} is not where the issue's Markdown puts it")
     lines[box.first_line] = (f"{text[: match.start()]}[x]{text[match.end() :]}", end)

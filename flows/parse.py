@@ -189,8 +189,9 @@ def _sections(template: Template, body: str) -> tuple[dict[str, _Section], str |
         elif tok.type == "inline" and stack and stack[-1] == "paragraph_open":
             in_item = len(stack) >= 2 and stack[-2] == "list_item_open"
             if in_item and _is_box(tok):
-                checked = 'checked="checked"' in tok.children[0].content  # type: ignore[index]
-                section.boxes.append((tok, checked, _Text.of(tok.children[1:]).strip()))  # type: ignore[index]
+                children = tok.children or []
+                checked = 'checked="checked"' in children[0].content
+                section.boxes.append((tok, checked, _Text.of(children[1:]).strip()))
             elif in_item:
                 section.items.append(tok)
             else:

@@ -147,6 +147,7 @@ def parse_template(text: str, *, path: str = "") -> Template:
     checkboxes: list[Checkbox] = []
     keys: dict[str, Heading] = {}
     current: str | None = None
+    orphans: list[str] = []  # boxes under a heading the flow does not know
     test_command = ""
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open":
@@ -163,8 +164,9 @@ def parse_template(text: str, *, path: str = "") -> Template:
             if first.type == "html_inline" and "task-list-item-checkbox" in first.content:
                 label = "".join(c.content for c in tok.children[1:]).strip()
                 if current is None:
-                    raise TemplateError(f"checkbox {label!r} is not under a known heading")
-                checkboxes.append(Checkbox(current, label))
+                    orphans.append(label)
+                else:
+                    checkboxes.append(Checkbox(current, label))
         elif tok.type == "fence" and current == "unit_tests" and not test_command:
             test_command = tok.content.strip()
 
@@ -175,6 +177,8 @@ def parse_template(text: str, *, path: str = "") -> Template:
     ]
     if missing:
         raise TemplateError("the template is missing heading(s): " + "; ".join(missing))
+    if orphans:
+        raise TemplateError(f"checkbox {orphans[0]!r} is not under a known heading")
     for key in GATE_SECTIONS:
         if not any(c.section == key for c in checkboxes):
             raise TemplateError(f"the section '{keys[key].text}' has no checkboxes")

@@ -228,6 +228,12 @@ def test_no_answer_forges_structure(draft: Draft) -> None:
     assert found["html_blocks"] == [f"<!-- milestone-draft: {draft.id} -->"]
     assert found["html_inline"] == 0
     assert found["fences"] == ["bash"]
+    # GitHub also reads tables and strikethrough; no answer may produce either.
+    gfm = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(body)
+    assert not [t.type for t in gfm if t.type == "table_open"]
+    assert not [
+        c.type for t in gfm if t.type == "inline" for c in t.children or [] if c.type == "s_open"
+    ]
     parsed = parse_issue(TEMPLATE, body)
     assert parsed.draft_id == draft.id
     lists = [

@@ -1,0 +1,53 @@
+"""Prometheus metrics: every log event counted by name and outcome, and request latency.
+
+The counters come from the log stream itself (a structlog processor), so a metric can never
+drift from the event it counts. One registry per process, built by `Metrics()`; the web app
+exposes it at GET /metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+# Buckets around Slack's 3-second ack deadline.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
+
+
+def outcome_of(level: str, event_dict: dict[str, Any]) -> str:
+    """ok, refused or failed: a refusal or failure always carries a `reason`."""
+    if level in ("error", "critical", "exception"):
+        return "failed"
+    if "reason" in event_dict:
+        return "failed" if level == "warning" else "refused"
+    return "ok"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.events = Counter(
+            "milestone_bot_events",
+            "Log events by name and outcome.",
+            ["event", "outcome"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "milestone_bot_request_seconds",
+            "Time to answer an inbound HTTP request (for Slack: the ack).",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def processor(self, _: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        """A structlog processor counting each event; it changes nothing in the line."""
+        name = event_dict.get("event")
+        if isinstance(name, str) and "." in name:
+            self.events.labels(name, outcome_of(method, event_dict)).inc()
+        return event_dict
+
+    def exposition(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
