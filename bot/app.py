@@ -18,7 +18,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.conversation import Conversations, Filer
+from bot.github_client import GitHubAccess, build_github_access, github_configured
 from bot.settings import ConfigError, Settings
+from bot.slack_filing import build_conversations
 from bot.slack_listeners import register_listeners
 from bot.slack_poster import SlackPoster
 from bot.slack_users import UserDirectory
@@ -39,6 +41,7 @@ class Services:
     client: WebClient
     conversations: Conversations
     users: UserDirectory
+    github: GitHubAccess | None = None  # set when GITHUB_* settings are
 
 
 def build_slack_client(settings: Settings) -> WebClient:
@@ -68,11 +71,14 @@ def build_services(
     filer: Filer | None = None,
 ) -> Services:
     template = load_template(settings.template_path)
-    flow = build_flow(template)
+    # GitHub settings, when any is set, must be complete: ConfigError names what is missing.
+    github = build_github_access(settings) if github_configured(settings) else None
+    flow = build_flow(template, ask_assignee=github is not None)
     store = store or Store(settings.database_path, progress=lambda d: engine.progress(flow, d))
     client = client or build_slack_client(settings)
     users = UserDirectory(store, client)
-    conversations = Conversations(
+    conversations = build_conversations(
+        github,
         store=store,
         flow=flow,
         template=template,
@@ -81,7 +87,7 @@ def build_services(
         command=settings.slack_command,
         filer=filer,
     )
-    return Services(settings, store, template, flow, client, conversations, users)
+    return Services(settings, store, template, flow, client, conversations, users, github)
 
 
 def create_app(settings: Settings, services: Services) -> App:

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.errors import DatabaseUnreadable, LocalFileError, UnknownDraft
 from bot.ids import normalize_draft_id
@@ -32,6 +32,11 @@ from flows.parse import unchecked_gates
 from flows.questions import Flow, QuestionKind, build_flow
 from flows.render import render_issue
 from flows.template import Template, load_template
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from bot.github_client import GitHubAccess
 
 PROG = "milestone-bot"
 SOURCE = "cli"
@@ -159,16 +164,21 @@ def _show(term: Terminal, template: Template, outcome: Outcome) -> None:
             term.say(RULE)
 
 
-def _intro(draft_id: str, resumed: bool) -> str:
+def _intro(draft_id: str, resumed: bool, repository: str | None = None) -> str:
     lead = f"Picking up draft {draft_id}." if resumed else f"Drafting {draft_id}."
+    where = (
+        f"Here `file` files the issue on GitHub in {repository}."
+        if repository
+        else f"Here `file` writes the issue to {draft_id}.md in this directory; "
+        "it does not go to GitHub yet (`chat --file` files it there)."
+    )
     return "\n".join(
         (
             f"{lead} Every answer is saved; `{PROG} chat --resume {draft_id}` picks it up again.",
             "Press Enter to send. Paragraphs and lists take several lines: finish them with an "
             "empty line (or a `.` alone).",
             f"Any time: {prompts.COMMANDS} · `help` how to answer.",
-            f"Here `file` writes the issue to {draft_id}.md in this directory; "
-            "it does not go to GitHub yet.",
+            where,
         )
     )
 
@@ -237,12 +247,14 @@ def _step(store: Store, flow: Flow, draft_id: str, text: str, actor: str) -> Out
 def run_chat(args: argparse.Namespace) -> int:
     template = _template(args)
     flow = build_flow(template)
+    github = _github(args)
     store = _open_store(args, flow)
     term = Terminal(sys.stdin, sys.stdout)
     actor = _user()
     draft, outcome = _start(args, store, flow, actor)
-    term.say(_intro(draft.id, resumed=bool(args.resume)))
+    term.say(_intro(draft.id, resumed=bool(args.resume), repository=github and github.repository))
     _show(term, template, outcome)
+    _touch_note(term, github, outcome)
     while True:
         text = term.answer(_expects_multiline(flow, draft))
         if text is None:
@@ -252,10 +264,80 @@ def run_chat(args: argparse.Namespace) -> int:
         outcome = _step(store, flow, draft.id, text, actor)
         draft = outcome.draft
         _show(term, template, outcome)
+        _touch_note(term, github, outcome)
         if outcome.action is Action.CANCEL:
             return 0
+        if outcome.action is Action.FILE and github is not None:
+            return _file_on_github(term, args, store, template, github, draft, actor)
         if outcome.action is Action.FILE:
             return _write_issue(term, template, draft)
+
+
+# -- chat --file: filing on GitHub -------------------------------------------------------------
+
+
+def _github(args: argparse.Namespace) -> GitHubAccess | None:
+    """GitHub access for `chat --file`, from GITHUB_* (ConfigError names what is missing)."""
+    if not getattr(args, "file", False):
+        return None
+    from bot.github_client import build_github_access
+    from bot.settings import load_settings
+
+    return build_github_access(load_settings())
+
+
+def _touch_note(term: Terminal, github: GitHubAccess | None, outcome: Outcome) -> None:
+    """Under a preview, the file touch plan's paths that are not on the default branch."""
+    if github is None or not any(r.kind is ReplyKind.PREVIEW for r in outcome.replies):
+        return
+    from bot.file_touch_check import FileTouchChecker, touch_note
+
+    note = touch_note(FileTouchChecker(github).check(outcome.draft.file_touch_plan))
+    if note:
+        term.say()
+        term.say(note)
+
+
+def _file_on_github(
+    term: Terminal,
+    args: argparse.Namespace,
+    store: Store,
+    template: Template,
+    github: GitHubAccess,
+    draft: Draft,
+    actor: str,
+) -> int:
+    """File the draft once (bot.filing); 0 once it is on GitHub, 2 if it could not be."""
+    from bot.filing import FilingService, clock_time, result_lines
+
+    if args.assignee and draft.assignee != args.assignee:
+        with store.session() as s:
+            before = s.get(draft.id)
+            after = before.model_copy(update={"assignee": args.assignee})
+            draft = s.record(
+                before,
+                after,
+                kind="edit",
+                actor=actor,
+                source=SOURCE,
+                correlation_id=_correlation_id(),
+                input=f"--assignee {args.assignee}",
+            )
+
+    def on_wait(seconds: float, until: datetime) -> None:
+        term.say(
+            f"GitHub asked me to slow down; trying again at {clock_time(until, None)} "
+            f"(in {seconds:g} s)."
+        )
+
+    service = FilingService(store, template, github)
+    result = service.file(
+        draft.id, actor=actor, source=SOURCE, correlation_id=_correlation_id(), on_wait=on_wait
+    )
+    term.say()
+    for line in result_lines(result):
+        term.say(line)
+    return 0 if result.filed else 2
 
 
 def _write_issue(term: Terminal, template: Template, draft: Draft) -> int:
@@ -354,6 +436,13 @@ def run_gates(args: argparse.Namespace) -> int:
     return 1 if left else 0
 
 
+def run_backup(args: argparse.Namespace) -> int:
+    store = _existing_store(args)
+    written = store.backup(args.target)
+    print(f"Backed up {store.path} to {written}.")
+    return 0
+
+
 # -- the command table ---------------------------------------------------------------------
 
 
@@ -368,6 +457,27 @@ class Command:
 def _chat_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", help="the issue's title, so the first question is skipped")
     parser.add_argument("--resume", metavar="ID", help="continue an existing draft")
+    parser.add_argument(
+        "--file",
+        action="store_true",
+        help="`file` files the issue on GitHub (GITHUB_TOKEN or the App, GITHUB_REPOSITORY)",
+    )
+    parser.add_argument(
+        "--assignee",
+        metavar="LOGIN",
+        type=_login,
+        help="with --file: the GitHub login the issue is assigned to",
+    )
+
+
+def _login(text: str) -> str:
+    from flows.errors import InvalidAnswer
+    from flows.questions import parse_github_login
+
+    try:
+        return parse_github_login(text)
+    except InvalidAnswer as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _drafts_arguments(parser: argparse.ArgumentParser) -> None:
@@ -383,6 +493,10 @@ def _id_argument(parser: argparse.ArgumentParser) -> None:
 
 def _gates_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="an issue body in Markdown, or - for stdin")
+
+
+def _backup_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", metavar="PATH", help="the new file to write the copy to")
 
 
 def _none(parser: argparse.ArgumentParser) -> None:
@@ -401,6 +515,18 @@ def _socket(args: argparse.Namespace) -> int:
     return run_socket(args)
 
 
+def _remind(args: argparse.Namespace) -> int:
+    from bot.remind import run_remind  # Slack and GitHub load only for this command
+
+    return run_remind(args)
+
+
+def _remind_arguments(parser: argparse.ArgumentParser) -> None:
+    from bot.remind import add_arguments
+
+    add_arguments(parser)
+
+
 COMMANDS: list[Command] = [
     Command("chat", "draft an issue here in the terminal", run_chat, _chat_arguments),
     Command("drafts", "list drafts", run_drafts, _drafts_arguments),
@@ -417,8 +543,20 @@ COMMANDS: list[Command] = [
         run_gates,
         _gates_arguments,
     ),
+    Command(
+        "backup",
+        "copy the database to PATH with SQLite's online backup (safe while serving)",
+        run_backup,
+        _backup_arguments,
+    ),
     Command("serve", "serve Slack over HTTP on $PORT (the Procfile's web process)", _serve, _none),
     Command("socket", "serve Slack over Socket Mode (SLACK_APP_TOKEN)", _socket, _none),
+    Command(
+        "remind",
+        "run one gate-reminder sweep and exit (cron, a Procfile clock:, a scheduler)",
+        _remind,
+        _remind_arguments,
+    ),
 ]
 
 

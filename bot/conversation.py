@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.errors import StoreError, UnknownDraft
 from bot.log import get_logger
 from bot.slack_blocks import (
     answered_blocks,
@@ -40,6 +41,13 @@ Filer = Callable[[str, "Origin"], None]
 
 CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 
+# Said when the database refuses a unit of work (locked, read-only, unreadable). The unit of
+# work is one transaction, so it is rolled back whole: "nothing was recorded" is exact.
+STORE_FAILED = (
+    "I couldn't {doing}: my database is busy or unavailable, so nothing was recorded. "
+    "{retry} in a minute."
+)
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -68,33 +76,48 @@ class Conversations:
     def start(self, origin: Origin, title: str, respond: Respond) -> str | None:
         """`/milestone new [title]`: a root message in the channel, questions in its thread."""
         refusal = ""
-        with self.store.session() as s:
-            draft = Draft(id=s.new_draft_id(), author=origin.user)
-            if title.strip():
-                try:
-                    draft = draft.with_changes(self.flow.question("title").parse(title, draft))
-                except InvalidAnswer as exc:
-                    refusal = str(exc)
-            outcome = engine.start(self.flow, draft)
-            draft = s.create(
-                outcome.draft,
-                location=None,
-                actor=origin.user,
-                source=origin.source,
-                correlation_id=origin.correlation_id,
-            )
-            if refusal:
-                # Kept in the journal: nothing the author typed is thrown away.
-                s.record(
-                    draft,
-                    draft,
-                    kind="rejected",
+        title = self._to_markdown(title) if title.strip() else ""
+        try:
+            with self.store.session() as s:
+                # A slash command delivered twice (a retry, a double Enter) starts one draft.
+                if origin.correlation_id and not s.claim(f"slack:command:{origin.correlation_id}"):
+                    self._log.info("command.duplicate", correlation_id=origin.correlation_id)
+                    return None
+                draft = Draft(id=s.new_draft_id(), author=origin.user)
+                if title.strip():
+                    try:
+                        draft = draft.with_changes(self.flow.question("title").parse(title, draft))
+                    except InvalidAnswer as exc:
+                        refusal = str(exc)
+                outcome = engine.start(self.flow, draft)
+                draft = s.create(
+                    outcome.draft,
+                    location=None,
                     actor=origin.user,
                     source=origin.source,
                     correlation_id=origin.correlation_id,
-                    input=title,
-                    question_id="title",
                 )
+                if refusal:
+                    # Kept in the journal: nothing the author typed is thrown away.
+                    s.record(
+                        draft,
+                        draft,
+                        kind="rejected",
+                        actor=origin.user,
+                        source=origin.source,
+                        correlation_id=origin.correlation_id,
+                        input=title,
+                        question_id="title",
+                    )
+        except StoreError as exc:
+            self._log_store_failure("command.store_failed", exc, origin, origin.channel)
+            respond(
+                text=STORE_FAILED.format(
+                    doing="start a draft", retry=f"Try `{self.command}` again"
+                ),
+                response_type="ephemeral",
+            )
+            return None
         if refusal:
             respond(
                 text=f"I couldn't use that title: {refusal} I'll ask for it in the thread.",
@@ -264,7 +287,9 @@ class Conversations:
         self, team: str, channel: str, thread_ts: str | None, user: str, channel_type: str
     ) -> Location | None:
         """The conversation a message belongs to: its thread, or the author's DM draft."""
-        with self.store.session() as s:
+        if not thread_ts and channel_type != "im":
+            return None  # top-level channel chatter is never an answer
+        with self.store.session(readonly=True) as s:
             if thread_ts:
                 draft = s.find_by_thread(team, channel, thread_ts)
                 return s.location(draft.id) if draft else None
@@ -277,16 +302,25 @@ class Conversations:
 
     def message(self, origin: Origin, event: dict[str, Any]) -> None:
         """A message event: an answer if it is the author's, in a draft's thread."""
-        location = self.locate(
-            origin.team,
-            event["channel"],
-            event.get("thread_ts"),
-            origin.user,
-            event.get("channel_type", ""),
-        )
-        if location is None:
+        thread_ts = event.get("thread_ts")
+        try:
+            location = self.locate(
+                origin.team,
+                event["channel"],
+                thread_ts,
+                origin.user,
+                event.get("channel_type", ""),
+            )
+            if location is None:
+                return
+            text = self._to_markdown(event.get("text") or "")
+        except StoreError as exc:
+            self._log_store_failure("answer.store_failed", exc, origin, event["channel"], thread_ts)
+            # Which thread is a draft's is in the store too: only a threaded or direct
+            # message can be an answer, so only those are told.
+            if thread_ts or event.get("channel_type") == "im":
+                self._tell_store_failed(origin, event["channel"], thread_ts)
             return
-        text = self._to_markdown(event.get("text") or "")
         key = f"slack:msg:{event['channel']}:{event['ts']}"
         self.answer(origin, location, text, key=key, message_ts=event["ts"])
 
@@ -304,41 +338,52 @@ class Conversations:
         """Apply one typed answer (or the typed equivalent of a click) to the thread's draft."""
         notice = ""  # said after the transaction: no Slack call holds the database lock
         ephemeral = False
-        with self.store.session() as s:
-            draft = s.find_by_thread(location.team, location.channel, location.thread_ts)
-            if draft is None:
-                return None
-            keys = [k for k in (f"slack:event:{origin.correlation_id}", key) if k and k[-1] != ":"]
-            if not all([s.claim(k, draft.id) for k in keys]):
-                self._log.info(
-                    "answer.duplicate", draft_id=draft.id, correlation_id=origin.correlation_id
-                )
-                return None
-            outcome = None
-            if draft.author != origin.user:
-                if s.claim(f"notice:{draft.id}:{origin.user}", draft.id):
-                    notice, ephemeral = self._only_author(draft), True
-            elif question_id is not None and draft.flow.step != question_id:
-                # A click on a question already answered (a double click, an old message).
-                self._log.info("answer.stale_click", draft_id=draft.id, question_id=question_id)
-            else:
-                try:
-                    outcome = engine.advance(self.flow, draft, text)
-                except DraftReadOnly as exc:
-                    notice = str(exc)
-                else:
-                    s.record(
-                        draft,
-                        outcome.draft,
-                        kind=outcome.kind,
-                        actor=origin.user,
-                        source=origin.source,
-                        correlation_id=origin.correlation_id,
-                        input=text,
-                        question_id=outcome.question_id,
+        try:
+            with self.store.session() as s:
+                draft = s.find_by_thread(location.team, location.channel, location.thread_ts)
+                if draft is None:
+                    return None
+                keys = [
+                    k for k in (f"slack:event:{origin.correlation_id}", key) if k and k[-1] != ":"
+                ]
+                if not all([s.claim(k, draft.id) for k in keys]):
+                    self._log.info(
+                        "answer.duplicate", draft_id=draft.id, correlation_id=origin.correlation_id
                     )
-                    if message_ts and outcome.question_id and not outcome.rejected:
-                        s.link_message(location.channel, message_ts, draft.id, outcome.question_id)
+                    return None
+                outcome = None
+                if draft.author != origin.user:
+                    if s.claim(f"notice:{draft.id}:{origin.user}", draft.id):
+                        notice, ephemeral = self._only_author(draft), True
+                elif question_id is not None and draft.flow.step != question_id:
+                    # A click on a question already answered (a double click, an old message).
+                    self._log.info("answer.stale_click", draft_id=draft.id, question_id=question_id)
+                else:
+                    try:
+                        outcome = engine.advance(self.flow, draft, text)
+                    except DraftReadOnly as exc:
+                        notice = str(exc)
+                    else:
+                        s.record(
+                            draft,
+                            outcome.draft,
+                            kind=outcome.kind,
+                            actor=origin.user,
+                            source=origin.source,
+                            correlation_id=origin.correlation_id,
+                            input=text,
+                            question_id=outcome.question_id,
+                        )
+                        if message_ts and outcome.question_id and not outcome.rejected:
+                            s.link_message(
+                                location.channel, message_ts, draft.id, outcome.question_id
+                            )
+        except StoreError as exc:
+            self._log_store_failure(
+                "answer.store_failed", exc, origin, location.channel, location.thread_ts
+            )
+            self._tell_store_failed(origin, location.channel, location.thread_ts)
+            return None
         if outcome is None:
             if notice and ephemeral:
                 self.poster.ephemeral(
@@ -373,34 +418,56 @@ class Conversations:
         ts = message.get("ts")
         if not ts or message.get("user") != origin.user:
             return
-        new_text = self._to_markdown(message.get("text") or "")
-        with self.store.session() as s:
-            link = s.message_answer(channel, ts)
+        try:
+            new_text = self._to_markdown(message.get("text") or "")
+            with self.store.session() as s:
+                link = s.message_answer(channel, ts)
+                overtaken = None
+                if link is None:
+                    early = s.find_by_thread(origin.team, channel, message.get("thread_ts") or "")
+                    overtaken = s.location(early.id) if early else None
             if link is None:
+                if overtaken is not None:
+                    # The edit overtook its message (Slack delivers out of order): answer with
+                    # the edited text; the late original then dedups on the message key.
+                    self.answer(
+                        origin, overtaken, new_text, key=f"slack:msg:{channel}:{ts}", message_ts=ts
+                    )
                 return
-            if not s.claim(f"slack:event:{origin.correlation_id}", link.draft_id):
-                return
-            draft = s.get(link.draft_id)
-            location = s.location(draft.id)
-            if draft.author != origin.user or location is None:
-                return
-            try:
-                outcome = engine.reanswer(self.flow, draft, link.question_id, new_text)
-            except DraftReadOnly as exc:
-                self.poster.ephemeral(
-                    channel, origin.user, markdown_to_slack(str(exc)), thread_ts=location.thread_ts
+            with self.store.session() as s:
+                if not s.claim(f"slack:event:{origin.correlation_id}", link.draft_id):
+                    return
+                draft = s.get(link.draft_id)
+                location = s.location(draft.id)
+                if draft.author != origin.user or location is None:
+                    return
+                try:
+                    outcome = engine.reanswer(self.flow, draft, link.question_id, new_text)
+                except DraftReadOnly as exc:
+                    self.poster.ephemeral(
+                        channel,
+                        origin.user,
+                        markdown_to_slack(str(exc)),
+                        thread_ts=location.thread_ts,
+                    )
+                    return
+                s.record(
+                    draft,
+                    outcome.draft,
+                    kind="edit" if not outcome.rejected else "rejected",
+                    actor=origin.user,
+                    source=origin.source,
+                    correlation_id=origin.correlation_id,
+                    input=new_text,
+                    question_id=link.question_id,
                 )
-                return
-            s.record(
-                draft,
-                outcome.draft,
-                kind="edit" if not outcome.rejected else "rejected",
-                actor=origin.user,
-                source=origin.source,
-                correlation_id=origin.correlation_id,
-                input=new_text,
-                question_id=link.question_id,
+        except StoreError as exc:
+            thread_ts = message.get("thread_ts")
+            self._log_store_failure("answer.store_failed", exc, origin, channel, thread_ts)
+            self._tell_store_failed(
+                origin, channel, thread_ts, doing="save your edit", retry="Edit it again"
             )
+            return
         question = self.flow.question(link.question_id)
         self._log.info(
             "answer.rejected" if outcome.rejected else "answer.edited",
@@ -432,9 +499,18 @@ class Conversations:
         echo: str,
     ) -> None:
         """A button or menu standing for a typed answer: echo it, then answer as if typed."""
-        with self.store.session() as s:
-            location = s.location(draft_id)
-            draft = s.get(draft_id)
+        try:
+            with self.store.session() as s:
+                location = s.location(draft_id)
+                draft = s.get(draft_id)
+        except UnknownDraft:
+            raise
+        except StoreError as exc:
+            self._log_store_failure("answer.store_failed", exc, origin, origin.channel)
+            self._tell_store_failed(
+                origin, origin.channel, None, doing="save that choice", retry="Click it again"
+            )
+            return
         if location is None:
             return
         if draft.author != origin.user:
@@ -527,6 +603,38 @@ class Conversations:
                 thread_ts=location.thread_ts,
                 blocks=blocks,
             )
+
+    def _log_store_failure(
+        self,
+        event: str,
+        exc: StoreError,
+        origin: Origin,
+        channel: str,
+        thread_ts: str | None = None,
+    ) -> None:
+        self._log.warning(
+            event,
+            reason=str(exc)[:300],
+            team=origin.team,
+            channel=channel,
+            thread_ts=thread_ts,
+            user=origin.user,
+            correlation_id=origin.correlation_id,
+        )
+
+    def _tell_store_failed(
+        self,
+        origin: Origin,
+        channel: str,
+        thread_ts: str | None,
+        *,
+        doing: str = "save that answer",
+        retry: str = "Send it again",
+    ) -> None:
+        """One line to the author, where they typed: the store refused, and what to do."""
+        self.poster.ephemeral(
+            channel, origin.user, STORE_FAILED.format(doing=doing, retry=retry), thread_ts=thread_ts
+        )
 
     def _only_author(self, draft: Draft) -> str:
         return (

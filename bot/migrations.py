@@ -134,4 +134,119 @@ def m003_users(db: Database) -> None:
     )
 
 
+@_step
+def m004_filings(db: Database) -> None:
+    # One row per draft being or having been filed: the lease that lets exactly one process
+    # (or thread) talk to GitHub for it at a time, and what came of it.
+    db.execute(
+        """
+        CREATE TABLE filings (
+            draft_id TEXT PRIMARY KEY REFERENCES drafts (id),
+            state TEXT NOT NULL,
+            owner TEXT,
+            lease_until TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            issue_number INTEGER,
+            issue_url TEXT,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    # Every step of every filing attempt, with GitHub's request id: append-only, like the
+    # journal, so a failure can be traced to GitHub's own logs.
+    db.execute(
+        """
+        CREATE TABLE filing_attempts (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            draft_id TEXT NOT NULL REFERENCES drafts (id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            source TEXT NOT NULL,
+            correlation_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            status INTEGER,
+            request_id TEXT,
+            detail TEXT,
+            issue_number INTEGER
+        )
+        """
+    )
+    db.execute("CREATE INDEX filing_attempts_by_draft ON filing_attempts (draft_id, seq)")
+    db.execute(
+        "CREATE TRIGGER filing_attempts_no_update BEFORE UPDATE ON filing_attempts "
+        "BEGIN SELECT RAISE(ABORT, 'filing attempts are append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER filing_attempts_no_delete BEFORE DELETE ON filing_attempts "
+        "BEGIN SELECT RAISE(ABORT, 'filing attempts are append-only'); END"
+    )
+
+
+@_step
+def m005_gate_reminders(db: Database) -> None:
+    # Filed issues the bot follows, and the last gate state it saw on GitHub (GitHub is the
+    # authority; this is a cache with when and where each state was seen).
+    db.execute(
+        """
+        CREATE TABLE tracked_issues (
+            draft_id TEXT PRIMARY KEY,
+            repository TEXT NOT NULL COLLATE NOCASE,
+            number INTEGER NOT NULL,
+            author TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            etag TEXT,
+            body_hash TEXT,
+            gates TEXT NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'open',
+            remote_updated_at TEXT,
+            seen_at TEXT,
+            seen_from TEXT,
+            verified_at TEXT,
+            filed_at TEXT NOT NULL,
+            last_change_at TEXT NOT NULL,
+            last_digest_at TEXT,
+            muted INTEGER NOT NULL DEFAULT 0,
+            snoozed_until TEXT,
+            digests_without_change INTEGER NOT NULL DEFAULT 0,
+            thread_note_sent INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (repository, number)
+        )
+        """
+    )
+    db.execute("CREATE INDEX tracked_by_author ON tracked_issues (author, state)")
+    db.execute("CREATE INDEX tracked_by_verified ON tracked_issues (state, verified_at)")
+    # One row per author and window, claimed (INSERT on the unique key) before anything is
+    # sent: at most one digest per window whatever runs at once or restarts.
+    db.execute(
+        """
+        CREATE TABLE digests (
+            window_key TEXT PRIMARY KEY,
+            author TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            claimed_at TEXT NOT NULL,
+            sent_at TEXT,
+            channel TEXT,
+            ts TEXT,
+            issues TEXT NOT NULL DEFAULT '[]',
+            error TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX digests_by_author ON digests (author, claimed_at)")
+    # Where the listing of each repository's recently updated issues stands: the `since`
+    # watermark and the ETag of that listing's first page (a 304 costs no rate limit).
+    db.execute(
+        """
+        CREATE TABLE issue_cursors (
+            repository TEXT PRIMARY KEY COLLATE NOCASE,
+            since TEXT,
+            etag TEXT,
+            checked_at TEXT
+        )
+        """
+    )
+
+
 SCHEMA_VERSION = len(STEPS)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
-from bot.app import build_services, create_app
+from bot.app import Services, build_services, create_app
+from bot.github_webhook import GitHubWebhook
 from bot.log import configure_logging, get_logger, register_secrets
+from bot.metrics import Metrics
 from bot.server import create_web_app, run_gunicorn
 from bot.settings import Settings, load_settings
+from bot.sweep import start_sweep_loop
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -25,22 +30,65 @@ def settings_from(args: argparse.Namespace) -> Settings:
             settings.slack_signing_secret,
             settings.slack_app_token,
             settings.github_token,
+            settings.github_app_private_key,
+            settings.github_webhook_secret,
         )
         if s is not None
     )
     return settings
 
 
+def warn_if_ephemeral(database: Path) -> None:
+    """An SQLite file under the temporary directory is lost on restart on most platforms."""
+    temp = Path(tempfile.gettempdir()).resolve()
+    if temp in database.resolve().parents:
+        get_logger().warning(
+            "storage.ephemeral",
+            database=str(database),
+            reason=f"DATABASE_PATH is under {temp}: drafts will be lost when it is cleared; "
+            "put it on a persistent disk",
+        )
+
+
+def _sweep_loop(settings: Settings, services: Services) -> None:
+    """The reminder sweep, in this process, every REMINDER_SWEEP_MINUTES (0: not at all)."""
+    start_sweep_loop(
+        settings,
+        store=services.store,
+        template=services.template,
+        slack=services.client,
+        github=services.github,
+    )
+
+
 def run_serve(args: argparse.Namespace) -> int:
-    """HTTP: Slack's requests at POST /slack/events, health at GET /healthz."""
-    configure_logging()
+    """HTTP: Slack's requests at POST /slack/events, GitHub's at POST /github/webhook,
+    health at GET /healthz; the reminder sweep runs in-process."""
+    metrics = Metrics()
+    configure_logging(observers=[metrics.processor])
     settings = settings_from(args)
     settings.require("slack_bot_token", "slack_signing_secret")
+    warn_if_ephemeral(settings.database_path)
     services = build_services(settings)
     app = create_app(settings, services)
-    web = create_web_app(app, services.store)
+    webhook = GitHubWebhook(
+        store=services.store, template=services.template, secret=settings.github_webhook_secret
+    )
+    assert settings.slack_signing_secret is not None
+    web = create_web_app(
+        app,
+        services.store,
+        github_webhook=webhook,
+        metrics=metrics,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+    )
     get_logger().info("server.started", port=settings.port, database=str(settings.database_path))
-    run_gunicorn(web, port=settings.port, threads=settings.listener_threads)
+    run_gunicorn(
+        web,
+        port=settings.port,
+        threads=settings.listener_threads,
+        in_worker=lambda: _sweep_loop(settings, services),
+    )
     return 0
 
 
@@ -51,12 +99,14 @@ def run_socket(args: argparse.Namespace) -> int:
     configure_logging()
     settings = settings_from(args)
     settings.require("slack_bot_token", "slack_app_token")
+    warn_if_ephemeral(settings.database_path)
     if settings.slack_signing_secret is None:
         # Socket Mode deliveries are not signed; Bolt still wants a value.
         settings = settings.model_copy(update={"slack_signing_secret": "socket-mode"})
     services = build_services(settings)
     app = create_app(settings, services)
     assert settings.slack_app_token is not None
+    _sweep_loop(settings, services)
     get_logger().info("server.started", mode="socket", database=str(settings.database_path))
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     return 0

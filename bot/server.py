@@ -1,28 +1,83 @@
 """The HTTP surface: Bolt's Flask adapter under gunicorn, plus the operator's routes.
 
-Bolt's adapter answers only `POST /slack/events`; `/healthz` has its own route. One
+Bolt's adapter answers only `POST /slack/events`; `/healthz`, `/metrics` and GitHub's
+`POST /github/webhook` (bot/github_webhook.py) have their own routes. One
 gunicorn worker with several threads, as Bolt's own deployment example: deduplication and
 scheduling live in SQLite, so more workers would also be safe, but one keeps memory small.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 
+from bot.github_webhook import GitHubWebhook
+from bot.log import get_logger
+from bot.metrics import Metrics
 from bot.store import Store
 
 
-def create_web_app(bolt_app: App, store: Store) -> Flask:
+def create_web_app(
+    bolt_app: App,
+    store: Store,
+    *,
+    github_webhook: GitHubWebhook | None = None,
+    metrics: Metrics | None = None,
+    signing_secret: str | None = None,
+) -> Flask:
     web = Flask("milestone-bot")
     handler = SlackRequestHandler(bolt_app)
+    metrics = metrics or Metrics()
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
+    @web.before_request
+    def start_timer() -> None:
+        request.environ["milestone_bot.started"] = time.perf_counter()
+
+    @web.after_request
+    def observe(response: Response) -> Response:
+        started = request.environ.get("milestone_bot.started")
+        if started is not None and request.url_rule is not None:
+            metrics.request_seconds.labels(request.url_rule.rule).observe(
+                time.perf_counter() - started
+            )
+        return response
+
+    @web.get("/metrics")
+    def prometheus() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
+
+    @web.post("/github/webhook")
+    def github_events() -> tuple[Response, int]:
+        # Without a handler there is no secret to verify against: refused, nothing changes.
+        if github_webhook is None:
+            return jsonify(error="GitHub webhooks are not set up on this bot"), 401
+        reply = github_webhook.handle(dict(request.headers), request.get_data())
+        return jsonify(reply.body), reply.status
 
     @web.post("/slack/events")
-    def slack_events() -> Response:
+    def slack_events() -> Response | tuple[Response, int]:
+        # Checked here first as well: Bolt raises (a 500) on a malformed timestamp or a body
+        # that is not JSON before it gets to the signature.
+        if verifier is not None:
+            timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+            signature = request.headers.get("X-Slack-Signature", "")
+            if not timestamp.isdigit() or not verifier.is_valid(
+                body=request.get_data(as_text=True), timestamp=timestamp, signature=signature
+            ):
+                get_logger().warning(
+                    "slack.request_rejected",
+                    reason="invalid or stale signature",
+                    path=request.path,
+                )
+                return jsonify(error="invalid request"), 401
         return handler.handle(request)
 
     @web.get("/healthz")
@@ -36,8 +91,22 @@ def create_web_app(bolt_app: App, store: Store) -> Flask:
     return web
 
 
-def run_gunicorn(web: Flask, *, port: int, threads: int = 8, host: str = "0.0.0.0") -> None:
-    """Serve `web` with gunicorn in this process (one worker, `threads` threads)."""
+def run_gunicorn(
+    web: Flask,
+    *,
+    port: int,
+    threads: int = 8,
+    host: str = "0.0.0.0",
+    in_worker: Callable[[], None] | None = None,
+) -> None:
+    """Serve `web` with gunicorn in this process (one worker, `threads` threads).
+
+    `in_worker` runs in the worker once it is up (serve's sweep thread): a thread started
+    before gunicorn forks could hold a lock the worker then waits on for ever.
+    """
+    options: dict[str, Any] = {}
+    if in_worker is not None:
+        options["post_worker_init"] = lambda worker: in_worker()
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):  # type: ignore[misc]
@@ -65,5 +134,6 @@ def run_gunicorn(web: Flask, *, port: int, threads: int = 8, host: str = "0.0.0.
             "accesslog": None,
             "errorlog": "-",
             "loglevel": "warning",
+            **options,
         },
     ).run()

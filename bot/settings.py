@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -32,6 +32,21 @@ EXPECTED: dict[str, str] = {
     "GITHUB_REPOSITORY": "owner/name, such as acme/execution",
     "GITHUB_API_URL": "https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise",
     "GITHUB_TIMEOUT": "a whole number of seconds, such as 10",
+    "GITHUB_APP_ID": "the GitHub App's numeric id (its settings page, About)",
+    "GITHUB_APP_PRIVATE_KEY": "the App's private key: PEM text, or the path of its .pem file",
+    "GITHUB_APP_INSTALLATION_ID": "the numeric id of the App's installation on the repository",
+    "GITHUB_WEBHOOK_SECRET": "the secret set on the repository's webhook (Settings > Webhooks)",
+    "REMINDER_SWEEP_MINUTES": "minutes between sweeps in `serve`, such as 5 (0 turns it off)",
+    "REMINDER_FIRST_DIGEST_DAYS": "days after filing before the first digest, such as 2",
+    "REMINDER_INTERVAL_WORKING_DAYS": "working days between digests, such as 2",
+    "REMINDER_START_HOUR": "the author's local hour digests may start at, 0-23, such as 10",
+    "REMINDER_END_HOUR": "the author's local hour digests stop at, 1-24, such as 18",
+    "REMINDER_THREAD_NOTE_AFTER": "digests without a gate change before a thread note, such as 3",
+    "REMINDER_DEFAULT_TZ": "an IANA time zone for people Slack gives none, such as UTC",
+    "REMINDER_RATE_LIMIT_FLOOR": "GitHub requests to leave unspent; the sweep stops below it",
+    "REMINDER_VERIFY_HOURS": "hours between single-issue checks of a tracked issue, such as 24",
+    "DRAFT_NUDGE_DAYS": "days without an answer before a draft gets one nudge, such as 3",
+    "DRAFT_ARCHIVE_DAYS": "days without an answer before a draft is archived, such as 30",
 }
 
 
@@ -56,6 +71,24 @@ class Settings(BaseSettings):
     github_repository: str | None = None
     github_api_url: str = "https://api.github.com"
     github_timeout: int = Field(default=10, ge=1, le=300)
+    # A GitHub App instead of GITHUB_TOKEN: issues are then filed as "<app>[bot]".
+    github_app_id: int | None = Field(default=None, ge=1)
+    github_app_private_key: SecretStr | None = None
+    github_app_installation_id: int | None = Field(default=None, ge=1)
+
+    # Gate reminders (bot/sweep.py, bot/reminder_schedule.py); the README explains each.
+    github_webhook_secret: SecretStr | None = None
+    reminder_sweep_minutes: int = Field(default=5, ge=0, le=1440)
+    reminder_first_digest_days: int = Field(default=2, ge=0, le=60)
+    reminder_interval_working_days: int = Field(default=2, ge=1, le=60)
+    reminder_start_hour: int = Field(default=10, ge=0, le=23)
+    reminder_end_hour: int = Field(default=18, ge=1, le=24)
+    reminder_thread_note_after: int = Field(default=3, ge=1, le=100)
+    reminder_default_tz: str = "UTC"
+    reminder_rate_limit_floor: int = Field(default=100, ge=0)
+    reminder_verify_hours: int = Field(default=24, ge=1, le=24 * 30)
+    draft_nudge_days: int = Field(default=3, ge=1, le=365)
+    draft_archive_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -97,6 +130,23 @@ class Settings(BaseSettings):
         if v is not None and not re.fullmatch(r"[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+", v):
             raise ValueError("must be owner/name")
         return v
+
+    @field_validator("reminder_default_tz")
+    @classmethod
+    def _time_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not an IANA time zone") from None
+        return v
+
+    @model_validator(mode="after")
+    def _reminder_hours(self) -> Settings:
+        if self.reminder_start_hour >= self.reminder_end_hour:
+            raise ValueError("REMINDER_START_HOUR must be before REMINDER_END_HOUR")
+        return self
 
     def require(self, *names: str) -> None:
         """Raise ConfigError naming the first of `names` (field names) that is unset."""

@@ -14,6 +14,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.conversation import Origin
 from bot.log import get_logger
+from bot.reminder_listeners import register_reminder_listeners
 from bot.slack_blocks import (
     ACTION_ANSWER,
     ACTION_CANCEL,
@@ -26,6 +27,7 @@ from bot.slack_blocks import (
     ACTION_SELECT,
     parse_action_value,
 )
+from bot.status import status_reply
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -46,6 +48,8 @@ def help_text(command: str) -> str:
             f"• `{command} drafts` your drafts, with Resume buttons",
             f"• `{command} resume ID` pick a draft up where you left it",
             f"• `{command} cancel ID` cancel a draft (resume brings it back)",
+            f"• `{command} status` your filed issues and the gates still left on them",
+            f"• `{command} github-login NAME` the GitHub login your issues are assigned to",
             f"• `{command} help` this message",
             "In the thread, answer each question with one message. You can also type `back`, "
             "`skip`, `preview`, `edit <section>`, `file`, `cancel` or `help`.",
@@ -90,6 +94,20 @@ def register_listeners(app: App, services: Services) -> None:
             conv.resume(origin, rest, respond)
         elif word == "cancel" and rest:
             conv.cancel(origin, rest, respond)
+        elif word == "github-login":
+            link_login = getattr(conv, "link_login", None)
+            if link_login is None:
+                respond(
+                    text="This bot doesn't file on GitHub, so there's no login to link.",
+                    response_type="ephemeral",
+                )
+            else:
+                link_login(origin, rest, respond)
+        elif word == "status":
+            text, blocks = status_reply(
+                services.store, services.template, origin.user, services.settings.github_repository
+            )
+            respond(text=text, blocks=blocks, response_type="ephemeral")
         elif word in ("resume", "cancel"):
             respond(
                 text=(
@@ -185,6 +203,8 @@ def register_listeners(app: App, services: Services) -> None:
             conv.clicked(origin, draft_id, None, typed, None, echo)
         else:
             conv.clicked(origin, draft_id, question_id, typed, container.get("message_ts"), echo)
+
+    register_reminder_listeners(app, services)
 
 
 def _checked_options(body: dict[str, Any]) -> list[tuple[str, str]]:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,10 +26,12 @@ from typing import Any
 import pydantic
 from sqlite_utils import Database
 
+from bot import tracking
 from bot.errors import (
     DatabaseCorrupt,
     DatabaseUnreadable,
     DraftExists,
+    LocalFileError,
     SchemaTooNew,
     StaleDraft,
     StoreError,
@@ -36,6 +39,7 @@ from bot.errors import (
 )
 from bot.ids import new_draft_id
 from bot.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
+from bot.tracking import DigestRecord, IssueCursor, TrackedIssue
 from flows.draft import Draft, DraftStatus, diff
 
 DEFAULT_PATH = Path("data/milestones.db")
@@ -117,6 +121,37 @@ class UserRecord:
     tz: str | None = None  # IANA name, e.g. "Europe/Paris"
     github_login: str | None = None
     notified: dict[str, Any] = field(default_factory=dict)  # reminders sent, by key
+
+
+@dataclass(frozen=True)
+class FilingRecord:
+    """Where filing a draft on GitHub stands: who holds its lease, and the issue if filed."""
+
+    draft_id: str
+    state: str  # "filing" (a lease is or was held), "filed", "failed"
+    owner: str | None
+    lease_until: datetime | None
+    attempts: int
+    issue_number: int | None
+    issue_url: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class FilingAttempt:
+    """One step of a filing attempt, as journaled (with GitHub's request id when known)."""
+
+    seq: int
+    draft_id: str
+    at: datetime
+    actor: str
+    source: str
+    correlation_id: str
+    event: str  # claimed, created, adopted, ambiguous, waited, failed, ...
+    status: int | None
+    request_id: str | None
+    detail: str | None
+    issue_number: int | None
 
 
 @dataclass(frozen=True)
@@ -418,6 +453,132 @@ class Session:
         )
         return record
 
+    # Filing on GitHub
+
+    def filing(self, draft_id: str) -> FilingRecord | None:
+        """The draft's filing row, if filing was ever started."""
+        rows = list(self._db.query("SELECT * FROM filings WHERE draft_id = ?", [draft_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        lease = row["lease_until"]
+        return FilingRecord(
+            draft_id=row["draft_id"],
+            state=row["state"],
+            owner=row["owner"],
+            lease_until=datetime.fromisoformat(lease) if lease else None,
+            attempts=row["attempts"],
+            issue_number=row["issue_number"],
+            issue_url=row["issue_url"],
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+        )
+
+    def claim_filing(self, draft_id: str, owner: str, lease_until: datetime) -> FilingRecord:
+        """Take the filing lease for `owner` unless another owner holds one that is still
+        live (its `lease_until` after this session's `now`); the row as it stands after."""
+        current = self.filing(draft_id)
+        held = (
+            current is not None
+            and current.state == "filing"
+            and current.owner != owner
+            and current.lease_until is not None
+            and current.lease_until > self.now
+        )
+        if held:
+            assert current is not None
+            return current
+        self._db.execute(
+            "INSERT INTO filings (draft_id, state, owner, lease_until, attempts, updated_at) "
+            "VALUES (?, 'filing', ?, ?, 1, ?) ON CONFLICT (draft_id) DO UPDATE SET "
+            "state = 'filing', owner = excluded.owner, lease_until = excluded.lease_until, "
+            "attempts = filings.attempts + 1, updated_at = excluded.updated_at",
+            [draft_id, owner, _iso(lease_until), _iso(self.now)],
+        )
+        claimed = self.filing(draft_id)
+        assert claimed is not None
+        return claimed
+
+    def renew_filing(self, draft_id: str, owner: str, lease_until: datetime) -> bool:
+        """Extend `owner`'s lease; False if it no longer holds it (another took over)."""
+        cursor = self._db.execute(
+            "UPDATE filings SET lease_until = ?, updated_at = ? "
+            "WHERE draft_id = ? AND owner = ? AND state = 'filing'",
+            [_iso(lease_until), _iso(self.now), draft_id, owner],
+        )
+        return cursor.rowcount == 1
+
+    def finish_filing(
+        self,
+        draft_id: str,
+        owner: str,
+        state: str,
+        *,
+        issue_number: int | None = None,
+        issue_url: str | None = None,
+    ) -> bool:
+        """Release `owner`'s lease with the outcome ("filed" or "failed"); False if another
+        owner holds the lease now."""
+        cursor = self._db.execute(
+            "UPDATE filings SET state = ?, owner = NULL, lease_until = NULL, "
+            "issue_number = COALESCE(?, issue_number), issue_url = COALESCE(?, issue_url), "
+            "updated_at = ? WHERE draft_id = ? AND (owner = ? OR owner IS NULL)",
+            [state, issue_number, issue_url, _iso(self.now), draft_id, owner],
+        )
+        return cursor.rowcount == 1
+
+    def log_filing(
+        self,
+        draft_id: str,
+        event: str,
+        *,
+        actor: str,
+        source: str,
+        correlation_id: str,
+        status: int | None = None,
+        request_id: str | None = None,
+        detail: str | None = None,
+        issue_number: int | None = None,
+    ) -> None:
+        """Append one step of a filing attempt to its journal."""
+        self._db.execute(
+            "INSERT INTO filing_attempts (draft_id, at, actor, source, correlation_id, event, "
+            "status, request_id, detail, issue_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                draft_id,
+                _iso(self.now),
+                actor,
+                source,
+                correlation_id,
+                event,
+                status,
+                request_id,
+                detail,
+                issue_number,
+            ],
+        )
+
+    def filing_attempts(self, draft_id: str) -> list[FilingAttempt]:
+        """The draft's filing journal, oldest first."""
+        rows = self._db.query(
+            "SELECT * FROM filing_attempts WHERE draft_id = ? ORDER BY seq", [draft_id]
+        )
+        return [
+            FilingAttempt(
+                seq=row["seq"],
+                draft_id=row["draft_id"],
+                at=datetime.fromisoformat(row["at"]),
+                actor=row["actor"],
+                source=row["source"],
+                correlation_id=row["correlation_id"],
+                event=row["event"],
+                status=row["status"],
+                request_id=row["request_id"],
+                detail=row["detail"],
+                issue_number=row["issue_number"],
+            )
+            for row in rows
+        ]
+
     # Internals
 
     def _exists(self, draft_id: str) -> bool:
@@ -483,6 +644,152 @@ class Session:
             ],
         )
 
+    # Gate reminders (the records are in bot/tracking.py)
+
+    def claimed(self, key: str) -> bool:
+        """Whether a delivery key was claimed (read only: for dry runs)."""
+        return (
+            self._db.execute("SELECT 1 FROM processed WHERE key = ?", [key]).fetchone() is not None
+        )
+
+    def tracked(self, draft_id: str) -> TrackedIssue | None:
+        """The tracked issue filed from that draft, if it is tracked."""
+        rows = list(self._db.query("SELECT * FROM tracked_issues WHERE draft_id = ?", [draft_id]))
+        return tracking.from_row(rows[0]) if rows else None
+
+    def tracked_at(self, repository: str, number: int) -> TrackedIssue | None:
+        """The tracked issue at repository#number (the repository in any case), if any."""
+        rows = list(
+            self._db.query(
+                "SELECT * FROM tracked_issues WHERE repository = ? AND number = ?",
+                [repository, number],
+            )
+        )
+        return tracking.from_row(rows[0]) if rows else None
+
+    def tracked_issues(
+        self, *, author: str | None = None, states: Sequence[str] = ("open",)
+    ) -> list[TrackedIssue]:
+        """Tracked issues in those states (one author's, or everyone's), oldest filed first."""
+        sql = "SELECT * FROM tracked_issues WHERE state IN ({})".format(
+            ", ".join("?" for _ in states)
+        )
+        params: list[Any] = list(states)
+        if author is not None:
+            sql += " AND author = ?"
+            params.append(author)
+        sql += " ORDER BY filed_at, draft_id"
+        return [tracking.from_row(row) for row in self._db.query(sql, params)]
+
+    def unverified_since(self, before: datetime, limit: int) -> list[TrackedIssue]:
+        """Open tracked issues GitHub has not confirmed since `before`, longest first."""
+        rows = self._db.query(
+            "SELECT * FROM tracked_issues WHERE state = 'open' AND "
+            "(verified_at IS NULL OR verified_at < ?) "
+            "ORDER BY verified_at IS NOT NULL, verified_at, draft_id LIMIT ?",
+            [_iso(before), limit],
+        )
+        return [tracking.from_row(row) for row in rows]
+
+    def save_tracked(self, issue: TrackedIssue) -> None:
+        """Store the tracked issue (insert, or replace the row of its draft)."""
+        row = tracking.to_row(issue)
+        columns = ", ".join(row)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "draft_id")
+        self._db.execute(
+            f"INSERT INTO tracked_issues ({columns}) VALUES ({', '.join('?' for _ in row)}) "
+            f"ON CONFLICT (draft_id) DO UPDATE SET {updates}",
+            list(row.values()),
+        )
+
+    def filed_untracked(self) -> list[Draft]:
+        """FILED drafts with an issue number whose issue is not tracked yet."""
+        rows = self._db.query(
+            "SELECT id, data FROM drafts WHERE status = ? AND issue_number IS NOT NULL "
+            "AND id NOT IN (SELECT draft_id FROM tracked_issues) ORDER BY updated_at, id",
+            [DraftStatus.FILED.value],
+        )
+        return [self._parse(row["id"], row["data"]) for row in rows]
+
+    def claim_digest(
+        self, window_key: str, author: str, issues: Sequence[str], at: datetime
+    ) -> bool:
+        """Claim the author's digest for a window before sending it; False if it was claimed."""
+        cursor = self._db.execute(
+            "INSERT INTO digests (window_key, author, status, attempts, claimed_at, issues) "
+            "VALUES (?, ?, 'sending', 1, ?, ?) ON CONFLICT (window_key) DO NOTHING",
+            [window_key, author, _iso(at), json.dumps(list(issues))],
+        )
+        return cursor.rowcount == 1
+
+    def reclaim_digest(
+        self, window_key: str, issues: Sequence[str], at: datetime, max_attempts: int
+    ) -> bool:
+        """Claim again a digest whose sending failed, while attempts are left."""
+        cursor = self._db.execute(
+            "UPDATE digests SET status = 'sending', attempts = attempts + 1, claimed_at = ?, "
+            "issues = ?, error = NULL WHERE window_key = ? AND status = 'failed' "
+            "AND attempts < ?",
+            [_iso(at), json.dumps(list(issues)), window_key, max_attempts],
+        )
+        return cursor.rowcount == 1
+
+    def unanswered_digests(self, before: datetime) -> list[DigestRecord]:
+        """Digests claimed before `before` whose send never got an answer (still "sending")."""
+        rows = self._db.query(
+            "SELECT * FROM digests WHERE status = 'sending' AND claimed_at < ? ORDER BY claimed_at",
+            [_iso(before)],
+        )
+        return [tracking.digest_from_row(row) for row in rows]
+
+    def digest(self, window_key: str) -> DigestRecord | None:
+        rows = list(self._db.query("SELECT * FROM digests WHERE window_key = ?", [window_key]))
+        return tracking.digest_from_row(rows[0]) if rows else None
+
+    def finish_digest(
+        self,
+        window_key: str,
+        status: str,
+        *,
+        at: datetime,
+        channel: str | None = None,
+        ts: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record how sending went: "sent" (with the message) or "failed" (with Slack's error)."""
+        self._db.execute(
+            "UPDATE digests SET status = ?, sent_at = ?, channel = ?, ts = ?, error = ? "
+            "WHERE window_key = ?",
+            [status, _iso(at) if status == "sent" else None, channel, ts, error, window_key],
+        )
+
+    def issue_cursor(self, repository: str) -> IssueCursor | None:
+        rows = list(
+            self._db.query("SELECT * FROM issue_cursors WHERE repository = ?", [repository])
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return IssueCursor(
+            repository=row["repository"],
+            since=tracking.parse_time(row["since"]),
+            etag=row["etag"],
+            checked_at=tracking.parse_time(row["checked_at"]),
+        )
+
+    def save_issue_cursor(self, cursor: IssueCursor) -> None:
+        self._db.execute(
+            "INSERT INTO issue_cursors (repository, since, etag, checked_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (repository) DO UPDATE SET since = excluded.since, "
+            "etag = excluded.etag, checked_at = excluded.checked_at",
+            [
+                cursor.repository,
+                _iso(cursor.since) if cursor.since else None,
+                cursor.etag,
+                _iso(cursor.checked_at) if cursor.checked_at else None,
+            ],
+        )
+
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
     """Switch the file to WAL (it stays so); done once, when the file is new or was not WAL."""
@@ -526,18 +833,41 @@ class Store:
         progress: Progress = _default_progress,
     ) -> None:
         self.path = Path(path)
+        self._writer = threading.Lock()
         self._clock = clock
         self._progress = progress
         self._prepare()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back if it raises."""
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises.
+
+        Writers in this process queue on a lock before `BEGIN IMMEDIATE`: SQLite's busy
+        handler backs off in sleeps of up to 100 ms, so threads racing for the write lock
+        inside SQLite are served unfairly and one answer can wait half a second. Other
+        processes still meet the busy timeout. A `readonly` session takes no write lock.
+        """
+        if readonly:
+            with self._open(begin="BEGIN") as session:
+                yield session
+            return
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise StoreError(f"the database {self.path} is busy; try again")
+        try:
+            with self._open(begin="BEGIN IMMEDIATE") as session:
+                yield session
+        finally:
+            self._writer.release()
+
+    @contextmanager
+    def _open(self, *, begin: str) -> Iterator[Session]:
         now = self._now()
         conn = self._connect()
         try:
             with _translated(self.path):
-                conn.execute("BEGIN IMMEDIATE")
+                if begin == "BEGIN":
+                    conn.execute("PRAGMA query_only = ON")
+                conn.execute(begin)
                 try:
                     yield Session(
                         Database(conn, execute_plugins=False),
@@ -552,6 +882,31 @@ class Store:
                     raise
         finally:
             conn.close()
+
+    def backup(self, target: str | Path) -> Path:
+        """A consistent copy of the live database at `target`, by SQLite's online backup.
+
+        The bot can keep running: the copy is one snapshot, including what is still in the
+        WAL file, which copying the file with `cp` would miss.
+        """
+        destination = Path(target)
+        if destination.exists():
+            raise LocalFileError(f"{destination} exists; give a new file name for the backup")
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LocalFileError(f"cannot create {destination.parent} ({exc.strerror})") from exc
+        source = self._connect()
+        try:
+            with _translated(self.path):
+                copy = sqlite3.connect(destination)
+                try:
+                    source.backup(copy)
+                finally:
+                    copy.close()
+        finally:
+            source.close()
+        return destination
 
     def check_writable(self) -> None:
         """Raise StoreError unless a write commits (the health check: lock free, disk not full)."""

@@ -20,11 +20,18 @@ Policy:
 * `fields` holds the answers of the sections present in the body (a deleted section's
   fields are absent), keyed like the Draft's content fields, so
   `draft.with_changes(parsed.fields)` takes them over.
+* An answer is read as the author's Markdown source, not as the text GitHub shows: the
+  source markdown-it hands over for its paragraph (list marker, indentation and `>`
+  already removed), less the label before it, with flows.markdown_text's references
+  undone. A list item or paragraph reading `_None_` (emphasis) is the empty mark.
+  Gate labels and headings are matched on the text GitHub shows, so a label someone made
+  bold still counts; a N/A reason is read from the source when the label is as written.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -33,7 +40,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from flows.draft import GateState, GateStatus
-from flows.markdown_text import EMPTY_TEXT
+from flows.markdown_text import EMPTY_TEXT, escape_inline, read_code_span, unescape
 from flows.render import (
     MILESTONE_LABEL,
     OBJECTIVE_LABEL,
@@ -44,7 +51,6 @@ from flows.template import GATE_SECTIONS, Template, markdown_parser
 _MARKER = re.compile(r"\A<!--[ \t]*milestone-draft:[ \t]*([A-Za-z0-9][A-Za-z0-9._:-]*)[ \t]*-->")
 _NA_AFTER_DASH = re.compile(r"(?:^|(?<=\s))(?:—|–|--?)[ \t]*N/A\b(?:[ \t]*[:—–-])?", re.I)
 _NA_FIRST = re.compile(r"\A[ \t]*N/A\b(?:[ \t]*[:—–-])?", re.I)
-_EMPHASIS = frozenset({"em_open", "em_close", "strong_open", "strong_close"})
 _LIST_FIELDS = {
     "in_scope": "in_scope",
     "out_of_scope": "out_of_scope",
@@ -76,60 +82,22 @@ class Box:
     last_line: int  # 0-based last line of the box's text
 
 
-class _Text:
-    """Inline text with, per character, whether it was written literally.
-
-    Escaped characters and character references are not literal: trimming only removes
-    literal whitespace, so an answer's own leading or trailing spaces survive.
-    """
-
-    def __init__(self, s: str = "", literal: tuple[bool, ...] = ()) -> None:
-        self.s = s
-        self.literal = literal
-
-    @classmethod
-    def of(cls, children: list[Token]) -> _Text:
-        parts: list[tuple[str, bool]] = []
-        for child in children:
-            if child.type == "text":
-                parts.append((child.content, True))
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append(("\n", True))
-            elif child.type == "code_inline":
-                parts.append((_code_source(child), False))
-            elif child.type in ("text_special", "html_inline"):
-                parts.append((child.content, False))
-            elif child.type in _EMPHASIS:
-                parts.append((child.markup, False))
-            elif child.type == "image":
-                parts.append((child.content, False))
-            elif child.children:
-                parts.append((cls.of(child.children).s, False))
-        s = "".join(p for p, _ in parts)
-        literal = tuple(flag for p, flag in parts for _ in p)
-        return cls(s, literal)
-
-    def __getitem__(self, key: slice) -> _Text:
-        return _Text(self.s[key], self.literal[key])
-
-    def strip(self) -> _Text:
-        start, end = 0, len(self.s)
-        while start < end and self.literal[start] and self.s[start].isspace():
-            start += 1
-        while end > start and self.literal[end - 1] and self.s[end - 1].isspace():
-            end -= 1
-        return self[start:end]
-
-
-def _code_source(token: Token) -> str:
-    return f"{token.markup}{token.content}{token.markup}"
+def _shown(children: list[Token]) -> str:
+    """The text GitHub shows for inline tokens, markup left out: what labels match on."""
+    parts: list[str] = []
+    for child in children:
+        if child.type in ("text", "text_special", "html_inline", "code_inline", "image"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.children:
+            parts.append(_shown(child.children))
+    return "".join(parts)
 
 
 @cache
 def _parser() -> MarkdownIt:
-    # Without text_join, escapes and character references stay separate tokens, which is
-    # how _Text tells an answer's own whitespace from the Markdown around it.
-    return markdown_parser().disable("text_join")
+    return markdown_parser()
 
 
 def _is_box(inline: Token) -> bool:
@@ -148,7 +116,7 @@ def _is_empty_mark(children: list[Token]) -> bool:
 
 @dataclass
 class _Section:
-    boxes: list[tuple[Token, bool, _Text]]  # inline token, ticked, text after the box
+    boxes: list[tuple[Token, bool, str]]  # inline token, ticked, text shown after the box
     items: list[Token]  # inline tokens of list items that are not boxes
     paragraphs: list[Token]  # inline tokens of paragraphs outside lists
     fences: list[Token]
@@ -169,7 +137,7 @@ def _sections(template: Template, body: str) -> tuple[dict[str, _Section], str |
             stack.pop()
         if tok.type == "heading_open":
             level = int(tok.tag[1])
-            key = by_text.get(_Text.of(tokens[i + 1].children or []).strip().s)
+            key = by_text.get(_shown(tokens[i + 1].children or []).strip())
             if key is not None:
                 current, current_level = key, level
                 sections.setdefault(key, _Section([], [], [], []))
@@ -191,7 +159,7 @@ def _sections(template: Template, body: str) -> tuple[dict[str, _Section], str |
             if in_item and _is_box(tok):
                 children = tok.children or []
                 checked = 'checked="checked"' in children[0].content
-                section.boxes.append((tok, checked, _Text.of(children[1:]).strip()))
+                section.boxes.append((tok, checked, _shown(children[1:]).strip()))
             elif in_item:
                 section.items.append(tok)
             else:
@@ -199,21 +167,30 @@ def _sections(template: Template, body: str) -> tuple[dict[str, _Section], str |
     return sections, draft_id
 
 
-def _match_label(labels: list[str], text: _Text) -> str | None:
+def _match_label(labels: list[str], text: str) -> str | None:
     for label in sorted(labels, key=len, reverse=True):
-        if text.s.startswith(label):
+        if text.startswith(label):
             return label
     return None
 
 
-def _box_state(checked: bool, rest: _Text) -> GateState:
-    if not checked:
-        return GateState()
-    match = _NA_FIRST.match(rest.s) or _NA_AFTER_DASH.search(rest.s)
+def _not_applicable(rest: str, read: Callable[[str], str]) -> GateState:
+    match = _NA_FIRST.match(rest) or _NA_AFTER_DASH.search(rest)
     if match is None:
         return GateState(status=GateStatus.CHECKED)
-    reason = rest[match.end() :].strip().s
-    return GateState(status=GateStatus.NOT_APPLICABLE, reason=reason)
+    return GateState(status=GateStatus.NOT_APPLICABLE, reason=read(rest[match.end() :].strip()))
+
+
+def _box_state(inline: Token, checked: bool, label: str, shown: str) -> GateState:
+    if not checked:
+        return GateState()
+    # The task-list plugin has taken "[x]" off the content: the label's source follows.
+    source = inline.content.lstrip()
+    written = escape_inline(label)
+    if source.startswith(written):
+        return _not_applicable(source[len(written) :], unescape)
+    # The label was rewritten on GitHub (made bold, say): read what GitHub shows instead.
+    return _not_applicable(shown[len(label) :], str)
 
 
 def _gate_boxes(template: Template, sections: dict[str, _Section]) -> list[Box]:
@@ -222,12 +199,12 @@ def _gate_boxes(template: Template, sections: dict[str, _Section]) -> list[Box]:
         if key not in GATE_SECTIONS:
             continue
         labels = template.labels_in(key)
-        for inline, checked, text in section.boxes:
-            label = _match_label(labels, text)
+        for inline, checked, shown in section.boxes:
+            label = _match_label(labels, shown)
             if label is None or label in found:
                 continue
             assert inline.map is not None
-            state = _box_state(checked, text[len(label) :])
+            state = _box_state(inline, checked, label, shown)
             found[label] = Box(key, label, state, inline.map[0], inline.map[1] - 1)
     return [found[c.label] for c in template.gates if c.label in found]
 
@@ -239,35 +216,29 @@ def gate_boxes(template: Template, body: str) -> list[Box]:
 
 
 def _item_values(items: list[Token]) -> tuple[str, ...]:
-    return tuple(
-        _Text.of(tok.children or []).strip().s
-        for tok in items
-        if not _is_empty_mark(tok.children or [])
-    )
+    return tuple(unescape(tok.content) for tok in items if not _is_empty_mark(tok.children or []))
 
 
-def _labelled_value(inline: Token, label: str) -> str | None:
-    children = inline.children or []
-    text = _Text.of(children).strip()
-    if not text.s.startswith(label):
-        return None
-    rest = text[len(label) :].strip()
-    codes = [c for c in children if c.type == "code_inline"]
-    if len(codes) == 1 and rest.s == _code_source(codes[0]):
-        return codes[0].content
-    return rest.s
+def _labelled_value(inline: Token, label: str, *, code: bool) -> str | None:
+    if inline.content.startswith(label):
+        rest = inline.content[len(label) :].lstrip()
+        return (read_code_span(rest) if code else None) or unescape(rest)
+    shown = _shown(inline.children or []).strip()
+    if shown.startswith(label):  # the label was rewritten on GitHub
+        return shown[len(label) :].strip()
+    return None
 
 
 def _context_fields(section: _Section) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     wanted = {
-        ROADMAP_LABEL: "roadmap_reference",
-        MILESTONE_LABEL: "target_milestone",
-        OBJECTIVE_LABEL: "risk_objective",
+        ROADMAP_LABEL: ("roadmap_reference", True),
+        MILESTONE_LABEL: ("target_milestone", True),
+        OBJECTIVE_LABEL: ("risk_objective", False),
     }
     for inline in section.items:
-        for label, name in wanted.items():
-            value = _labelled_value(inline, label)
+        for label, (name, code) in wanted.items():
+            value = _labelled_value(inline, label, code=code)
             if value is not None and name not in fields:
                 fields[name] = value
     return fields
@@ -275,7 +246,7 @@ def _context_fields(section: _Section) -> dict[str, Any]:
 
 def _paragraph_text(section: _Section) -> str:
     texts = [
-        _Text.of(tok.children or []).strip().s
+        unescape(tok.content)
         for tok in section.paragraphs
         if not _is_empty_mark(tok.children or [])
     ]

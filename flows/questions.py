@@ -6,6 +6,7 @@ retyped here; `build_flow` refuses a template that lacks something a question re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -126,6 +127,50 @@ class Flow:
         raise InvalidAnswer(f"There's no section “{name[:60]}”. Sections: {listing}.")
 
 
+# GitHub logins: letters, digits and single inner hyphens, at most 39 characters. GitHub
+# Enterprise Server also allows underscores (logins derived from LDAP or SAML names).
+GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_]|-(?=[A-Za-z0-9_])){0,38}")
+_PROFILE_URL = re.compile(r"^<?https?://[^/\s]+/([^/\s|>?#]+)/?(?:[|][^>]*)?>?$")
+
+
+def parse_github_login(text: str) -> str:
+    """A GitHub login as typed (`octocat`, `@octocat` or a profile link); its form only:
+    whether GitHub has that user is checked where GitHub is reachable."""
+    typed = answers.strip_invisible(answers.check_text(text))
+    link = _PROFILE_URL.match(typed)
+    login = (link.group(1) if link else typed).removeprefix("@")
+    if not login:
+        raise InvalidAnswer("Send your GitHub login, like `octocat`, or `skip`.")
+    if " " in login or "\n" in login:
+        raise InvalidAnswer("A GitHub login is one word, like `octocat`; send just that.")
+    if not GITHUB_LOGIN.fullmatch(login):
+        raise InvalidAnswer(
+            f"`{login[:40]}` can't be a GitHub login: they're up to 39 letters, digits and "
+            "single hyphens, not starting or ending with one. Check it, or `skip`."
+        )
+    return login
+
+
+def _assignee_question() -> Question:
+    return Question(
+        id="assignee",
+        title="GitHub login",
+        prompt=(
+            "What's your GitHub login? I'll assign the issue to you and mention you in its "
+            "notes. I'll remember it for your next drafts."
+        ),
+        example="octocat",
+        kind=QuestionKind.SHORT,
+        required=False,
+        parser=_single("assignee", parse_github_login),
+        formatter=_text_formatter("assignee"),
+        fields=("assignee",),
+        aliases=("assignee", "github", "login"),
+        how="Your GitHub username, with or without the @.",
+        skip_hint="Optional: `skip` files without an assignee, and I won't ask again.",
+    )
+
+
 def _default(draft_field: str) -> Any:
     return Draft.model_fields[draft_field].get_default(call_default_factory=True)
 
@@ -211,8 +256,12 @@ def _gates_example(labels: list[str]) -> str:
     return f"done {done}\nn/a {dashboards}: no dashboards for this service"
 
 
-def build_flow(template: Template) -> Flow:
-    """The Reliability Milestone flow for `template`; TemplateError names anything missing."""
+def build_flow(template: Template, *, ask_assignee: bool = False) -> Flow:
+    """The Reliability Milestone flow for `template`; TemplateError names anything missing.
+
+    `ask_assignee` adds the author's GitHub login as the last question (only where the bot
+    files on GitHub: elsewhere there is nothing to assign).
+    """
     _check_template(template)
     prefix = template.title_prefix
     title_limit = GITHUB_TITLE_LIMIT - len(prefix)
@@ -468,6 +517,8 @@ def build_flow(template: Template) -> Flow:
         how="One line: a path or a link.",
         asked=False,
     )
+    if ask_assignee:
+        questions = (*questions, _assignee_question())
     return Flow(version=FLOW_VERSION, questions=questions, template=template, extras=(roadmap,))
 
 

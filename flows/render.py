@@ -1,12 +1,16 @@
 """A draft as the GitHub issue it files: title, labels and the Markdown body.
 
 The body follows the template: its headings in its order and words, its checkbox labels,
-and the author's answers where the template has empty bullets or placeholders. Author text
-goes through flows.markdown_text, so nothing an author types can add structure. The body
-ends with a hidden marker naming the draft, which is how a filed issue is found again.
+and the author's answers where the template has empty bullets or placeholders. Answers are
+Markdown inline content (emphasis, code spans, links render); flows.markdown_text writes
+them so that nothing an author types can add structure. The body ends with a hidden
+marker naming the draft, which is how a filed issue is found again.
 
 Choices kept consistent with flows.parse:
-* An empty list or paragraph reads `- _None_` / `_None_`.
+* An empty list or paragraph reads `- _None_` / `_None_`; an answer that is itself
+  `_None_` or `*None*` is written so that it shows those characters (`&#95;None_`).
+* The roadmap reference and target milestone are shown as code spans, as the template
+  shows them; the risk-reduction objective and N/A reasons as inline Markdown.
 * The File Touch Plan's instruction line ("List expected files/modules to modify.") is an
   instruction to the author, like the Problem Statement's "Describe ..." line, and is
   replaced by the answer.
@@ -24,6 +28,7 @@ from flows.markdown_text import (
     EMPTY_MARK,
     code_block,
     code_span,
+    escape_inline,
     escape_line,
     escape_paragraph,
 )
@@ -76,21 +81,26 @@ def body_budget(template: Template, draft: Draft) -> int:
 
 
 def bullet_list(items: tuple[str, ...] | list[str]) -> list[str]:
-    """A bullet list of literal items; `- _None_` when there are none."""
+    """A bullet list of the items as inline Markdown; `- _None_` when there are none."""
     if not items:
         return [f"- {EMPTY_MARK}"]
     return [f"- {escape_line(item)}" for item in items]
 
 
 def numbered_list(items: tuple[str, ...] | list[str]) -> list[str]:
-    """An ordered list `1. 2. 3.` of literal items; `- _None_` when there are none."""
+    """An ordered list `1. 2. 3.` of inline-Markdown items; `- _None_` when there are none."""
     if not items:
         return [f"- {EMPTY_MARK}"]
     return [f"{n}. {escape_line(item)}" for n, item in enumerate(items, start=1)]
 
 
 def _labelled(label: str, value: str, *, code: bool) -> str:
-    shown = (code_span(value) if code else None) or escape_line(value)
+    # A code value the code span cannot carry (edge spaces, line breaks) is written as
+    # inline Markdown that never reads back as a code span.
+    if code:
+        shown = code_span(value) or escape_inline(value, no_code_span=True)
+    else:
+        shown = escape_inline(value)
     return f"- {label} {shown}" if shown else f"- {label}"
 
 
@@ -98,15 +108,15 @@ def gate_line(label: str, draft: Draft) -> str:
     """The checkbox line of one gate, in the state the draft holds for it."""
     state = draft.gate(label)
     if state.status is GateStatus.UNCHECKED:
-        return f"- [ ] {escape_line(label)}"
+        return f"- [ ] {escape_inline(label)}"
     if state.status is GateStatus.CHECKED:
-        return f"- [x] {escape_line(label)}"
-    return f"- [x] {escape_line(label)}{not_applicable_suffix(state.reason)}"
+        return f"- [x] {escape_inline(label)}"
+    return f"- [x] {escape_inline(label)}{not_applicable_suffix(state.reason)}"
 
 
 def not_applicable_suffix(reason: str) -> str:
     """What follows a gate's label when it does not apply: ` — N/A: <reason>`."""
-    return f"{NA_SEPARATOR}: {escape_line(reason)}" if reason else NA_SEPARATOR
+    return f"{NA_SEPARATOR}: {escape_inline(reason)}" if reason else NA_SEPARATOR
 
 
 def _section(template: Template, key: str, draft: Draft) -> list[str]:
@@ -121,7 +131,7 @@ def _section(template: Template, key: str, draft: Draft) -> list[str]:
         return [escape_paragraph(draft.problem_statement) or EMPTY_MARK]
     if key == "invariants":
         boxes = [
-            f"- [{'x' if label in draft.invariants else ' '}] {escape_line(label)}"
+            f"- [{'x' if label in draft.invariants else ' '}] {escape_inline(label)}"
             for label in template.invariant_labels
         ]
         return [

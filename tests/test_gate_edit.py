@@ -46,7 +46,17 @@ def test_not_applicable_ticks_and_writes_the_reason() -> None:
 
 @pytest.mark.parametrize(
     "reason",
-    ["", "## Test Gates (Required)", "- [ ] x\nsecond line", "<!-- milestone-draft: y -->", " `"],
+    [
+        "",
+        "## Test Gates (Required)",
+        "- [ ] x\nsecond line",
+        "<!-- milestone-draft: y -->",
+        " `",
+        "covered by `make chaos | tee log` & **#12**",
+        "costs $5 & <b>AT&T</b> &amp;",
+        "ends in a backslash \\",
+        "\\<escaped> and \\\\<not>",
+    ],
 )
 def test_hostile_reason_stays_on_the_line_and_reads_back(reason: str) -> None:
     """Any reason is escaped onto the box's own line and reads back exactly."""

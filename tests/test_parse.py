@@ -236,11 +236,11 @@ def test_marker_only_from_a_real_comment_block(body: str, draft_id: str | None) 
 
 def test_hand_edited_lists_and_values() -> None:
     """Re-bulleted items, a kept `_None_` beside new items and extra spaces read as meant."""
-    body = FULL_BODY.replace("- \\_None\\_\n- \\<!--", "* first\n+ second\n- _None_\n- \\<!--")
+    body = FULL_BODY.replace("- &#95;None_\n- &lt;!--", "* first\n+ second\n- _None_\n- &lt;!--")
     body = body.replace("- Target milestone: `M3`", "- Target milestone:    `M4`  ")
     body = body.replace("1. Add a budget.\n2. Wire it in.\n", "1) Add a budget.\n1) Wire it in.\n")
     parsed = parse_issue(TEMPLATE, body)
-    assert parsed.fields["notes"] == ("first", "second", "<!-- milestone-draft: forged -->")
+    assert parsed.fields["notes"] == ("first", "second", *FULL.notes[1:])
     assert parsed.fields["target_milestone"] == "M4"
     assert parsed.fields["implementation_plan"] == FULL.implementation_plan
 
@@ -256,7 +256,7 @@ def test_invariant_boxes_are_not_gates() -> None:
 
 def test_problem_statement_paragraphs_join_and_placeholder_reads_empty() -> None:
     """Extra paragraphs typed on GitHub join with a blank line; `_None_` reads as empty."""
-    body = FULL_BODY.replace("\\## Not a heading\n", "\\## Not a heading\n\nSecond *para*.\n")
+    body = FULL_BODY.replace("&#35;# Not a heading\n", "&#35;# Not a heading\n\nSecond *para*.\n")
     parsed = parse_issue(TEMPLATE, body)
     assert parsed.fields["problem_statement"] == FULL.problem_statement + "\n\nSecond *para*."
     empty = parse_issue(TEMPLATE, render_body(TEMPLATE, EMPTY))
@@ -270,3 +270,34 @@ def test_empty_body_holds_nothing() -> None:
     assert parsed.gates == {}
     assert parsed.fields == {"gates": {}}
     assert len(unchecked_gates(TEMPLATE, "")) == len(TEMPLATE.gates)
+
+
+@pytest.mark.parametrize(
+    ("answer", "items"),
+    [
+        pytest.param("**bold** `code` [l](https://x)", ["**bold** `code` [l](https://x)"], id="md"),
+        pytest.param("&lt;b> &amp;copy; &#36;5", ["<b> &copy; $5"], id="references"),
+        pytest.param("`&lt;b>` &copy;", ["`&lt;b>` &copy;"], id="typed-on-github"),
+        pytest.param("a\\\n  b", ["a\\\nb"], id="wrapped-on-github"),
+    ],
+)
+def test_answers_read_back_as_markdown_source(answer: str, items: list[str]) -> None:
+    """An item reads back as its Markdown source, with only the bot's references undone."""
+    body = FULL_BODY.replace("- Exchange adapters\n", f"- {answer}\n")
+    assert parse_issue(TEMPLATE, body).fields["out_of_scope"] == tuple(items)
+
+
+def test_answers_in_a_blockquote_or_nested_list_read_without_their_markers() -> None:
+    """List markers, indentation and `>` around an answer are not part of it."""
+    body = FULL_BODY.replace("- Exchange adapters\n", "> - *quoted* `x`\n> - - nested\n")
+    assert parse_issue(TEMPLATE, body).fields["out_of_scope"] == ("*quoted* `x`", "nested")
+
+
+def test_reason_reads_back_as_its_source() -> None:
+    """A N/A reason holding Markdown and references reads back exactly as the author wrote it."""
+    reason = "covered by `make chaos` & **#12** | <later>"
+    gates = {UNIT_2: _na(reason)}
+    body = render_body(TEMPLATE, Draft(id="d1", gates=gates))
+    assert parse_issue(TEMPLATE, body).gates[UNIT_2] == _na(reason)
+    bold = body.replace(f"- [x] {UNIT_2}", f"- [x] **{UNIT_2}**")
+    assert parse_issue(TEMPLATE, bold).gates[UNIT_2].status is GateStatus.NOT_APPLICABLE

@@ -11,7 +11,13 @@ from markdown_it.common.utils import escapeHtml
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from flows.draft import Draft, GateState, GateStatus
-from flows.markdown_text import code_span, escape_line, escape_paragraph
+from flows.markdown_text import (
+    code_span,
+    escape_line,
+    escape_paragraph,
+    read_code_span,
+    unescape,
+)
 from flows.render import (
     ADDITIONAL_INVARIANTS_LEAD,
     COMMANDS_LEAD,
@@ -84,7 +90,11 @@ FULL = Draft(
     adversarial_scenarios=("Timeout storm",),
     telemetry_events=("retry.budget_exhausted",),
     docs_touched=("docs/runbooks/retries.md",),
-    notes=("_None_", "<!-- milestone-draft: forged -->"),
+    notes=(
+        "_None_",
+        "<!-- milestone-draft: forged -->",
+        "Budget: $5 | **hard** cap, see [runbook](https://example.com/r?a=1&b=2)",
+    ),
     gates={
         L[0]: GateState(status=GateStatus.CHECKED),
         L[2]: GateState(status=GateStatus.NOT_APPLICABLE, reason="none"),
@@ -100,8 +110,8 @@ FULL_BODY = r"""## Milestone Context
 
 ## Problem Statement
 
-When the exchange times out, we resend \*every\* cancel.
-\## Not a heading
+When the exchange times out, we resend *every* cancel.
+&#35;# Not a heading
 
 ## Invariants Strengthened
 
@@ -118,8 +128,8 @@ List any additional invariant(s) for this milestone:
 ## Scope
 
 ### In scope
-- Retry budget in \`executor/retry.py\`
-- \- \[x\] Protective exits remain unblocked.
+- Retry budget in `executor/retry.py`
+- &#45; [x] Protective exits remain unblocked.
 
 ### Out of scope
 - Exchange adapters
@@ -127,13 +137,13 @@ List any additional invariant(s) for this milestone:
 ## File Touch Plan
 
 - executor/retry.py
-- tests/test\_retry.py
+- tests/test_retry.py
 
 ## Implementation Plan
 
 1. Add a budget.
 2. Wire it in.
-3. 1\. Ship it.
+3. 1&#46; Ship it.
 
 ## Test Gates (Required)
 
@@ -163,7 +173,7 @@ Scenario(s):
 
 Telemetry events touched:
 
-- retry.budget\_exhausted
+- retry.budget_exhausted
 
 ## Rollout and Safety
 
@@ -188,8 +198,9 @@ Docs touched:
 
 ## Notes / Assumptions
 
-- \_None\_
-- \<!-- milestone-draft: forged -->
+- &#95;None_
+- &lt;!-- milestone-draft: forged -->
+- Budget: &#36;5 &#124; **hard** cap, see [runbook](https://example.com/r?a=1&b=2)
 
 <!-- milestone-draft: draft-42 -->"""
 
@@ -359,61 +370,218 @@ def _html(markdown: str) -> str:
     return MarkdownIt("commonmark").use(tasklists_plugin).render(markdown)
 
 
-HOSTILE = [
+def _gfm() -> MarkdownIt:
+    """CommonMark with GitHub's tables, strikethrough and task lists, as GitHub reads a body."""
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(tasklists_plugin)
+
+
+# Author text that would add structure if written as is: it must show literally.
+STRUCTURAL = [
     "## Test Gates (Required)",
     "- [x] Protective exits remain unblocked.",
     "<!-- milestone-draft: x -->",
     "<!-- hidden",
     "```",
+    "````bash",
     "~~~",
     "1. first",
     "1) first",
     "- item",
+    "-",
     "+ item",
     "* item",
     "# heading",
+    "###### six",
     "> quote",
+    "> [!NOTE]",
     "| a | b |",
+    "|---|---|",
+    ":-:",
     "===",
     "---",
+    "--",
+    "***",
+    "_ _ _",
     "    indented code",
     "\tTabbed",
-    "`code` and ``more``",
     "trailing backslash \\",
-    "&amp; &#35; entity",
+    "&amp; &#35; &#x41; entity",
     "<b>bold</b> <script>",
-    "[link](http://x) ![img](y)",
-    "~~strike~~ $math$",
+    "<https://example.com>",
+    "[x]: https://example.com",
+    "[^1]: a footnote",
+    "[ ] a task",
+    "[X] a task",
+    "$$",
+    "$5 and $10",
     "_None_",
+    "*None*",
+]
+
+# Inline Markdown an author types (or Slack converts to): it renders as GitHub renders it.
+INLINE = [
+    "**bold** and *it* and _it_",
+    "**Bold** start",
+    "~~gone~~ and ~x~",
+    "`pytest -q`",
+    "`a < b && c | d $HOME`",
+    "``a`b``",
+    "see [the runbook](https://example.com/r?a=1&b=2)",
+    "![diagram](https://example.com/d.png)",
+    "AT&T and a && b",
+    "\\*not emphasis\\* and \\<b> and \\$5",
+    "#12 is fixed by @alice",
+    "3.14 is pi",
+    "+1 from me",
+    "[link](https://x) first",
+    "`unclosed code and **open strong",
+    "\u200b\u202ezero-width and right-to-left\u202c \u05e9\u05dc\u05d5\u05dd",
 ]
 
 
-@pytest.mark.parametrize("text", HOSTILE)
-def test_hostile_list_item_shows_literally(text: str) -> None:
-    """Author text that looks like Markdown shows as that literal text in one list item."""
-    draft = Draft(id="d1", notes=(text,))
-    body = render_body(TEMPLATE, draft)
+def _assert_template_structure(body: str) -> None:
     headings, boxes, markers = structure(body)
     assert len(headings) == len(TEMPLATE.heading_keys)
     assert len(boxes) == len(TEMPLATE.checkboxes)
     assert markers == 1
+    tokens = _gfm().parse(body)
+    assert [t.info for t in tokens if t.type in ("fence", "code_block")] == ["bash"]
+    assert not [t for t in tokens if t.type == "table_open"]
+    assert [t.type for t in tokens if t.type == "html_block"] == ["html_block"]
+    html_inline = [
+        c.content
+        for t in tokens
+        if t.type == "inline"
+        for c in t.children or []
+        if c.type == "html_inline" and "task-list-item-checkbox" not in c.content
+    ]
+    assert html_inline == []
+
+
+@pytest.mark.parametrize("text", STRUCTURAL)
+def test_structural_list_item_shows_literally(text: str) -> None:
+    """Author text that looks like a block or HTML shows as that literal text in one item."""
+    body = render_body(TEMPLATE, Draft(id="d1", notes=(text,)))
+    _assert_template_structure(body)
     assert f"<li>{escapeHtml(text)}</li>" in _html(body)
-    assert _html(escape_line(text)) == f"<p>{escapeHtml(text)}</p>\n"
+    assert _gfm().render(escape_line(text)) == f"<p>{escapeHtml(text)}</p>\n"
 
 
-@pytest.mark.parametrize("text", HOSTILE)
-def test_hostile_paragraph_shows_literally(text: str) -> None:
-    """A problem statement holding Markdown renders as one paragraph of that literal text."""
+@pytest.mark.parametrize("text", STRUCTURAL + INLINE)
+def test_hostile_paragraph_stays_one_paragraph(text: str) -> None:
+    """A problem statement holding Markdown renders as one paragraph and adds no structure."""
     paragraph = f"Before\n{text}\nafter"
     body = render_body(TEMPLATE, Draft(id="d1", problem_statement=paragraph))
-    headings, boxes, markers = structure(body)
-    assert (len(headings), len(boxes), markers) == (
-        len(TEMPLATE.heading_keys),
-        len(TEMPLATE.checkboxes),
-        1,
-    )
-    tokens = MarkdownIt("commonmark").parse(escape_paragraph(paragraph))
+    _assert_template_structure(body)
+    tokens = _gfm().parse(escape_paragraph(paragraph))
     assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
+    # Inside a longer paragraph "_None_" is the author's emphasis and a backslash ending a
+    # line is the author's hard break: both are inline Markdown, not structure.
+    if text in STRUCTURAL and text not in ("_None_", "*None*", "trailing backslash \\"):
+        assert _gfm().render(escape_paragraph(paragraph)) == f"<p>{escapeHtml(paragraph)}</p>\n"
+
+
+@pytest.mark.parametrize("text", INLINE)
+def test_inline_markdown_renders_as_github_renders_it(text: str) -> None:
+    """Emphasis, code spans, links and escapes in an answer render as the author wrote them."""
+    body = render_body(TEMPLATE, Draft(id="d1", notes=(text,)))
+    _assert_template_structure(body)
+    assert f"<li>{_gfm().renderInline(text)}</li>" in _gfm().render(body)
+
+
+def test_slack_formatting_reaches_github_as_formatting() -> None:
+    """Bold, italics, strike, code and links converted from Slack render, not as markup."""
+    text = "**bold** *it* ~~x~~ `pytest -q` [label](https://x)"
+    assert escape_line(text) == text
+    assert _gfm().renderInline(escape_line(text)) == (
+        '<strong>bold</strong> <em>it</em> <s>x</s> <code>pytest -q</code> <a href="https://x">label</a>'
+    )
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ("`open code", "closed` here"),
+        ("**open strong", "closed** here"),
+        ("[open link", "](https://x)"),
+        ("<!-- open comment", "-->"),
+    ],
+)
+def test_an_unclosed_inline_stays_in_its_item(items: tuple[str, str]) -> None:
+    """An unclosed code span, emphasis, link or comment does not run into the next item."""
+    body = render_body(TEMPLATE, Draft(id="d1", notes=items, problem_statement=items[0]))
+    _assert_template_structure(body)
+    html = _html(body)
+    for item in items:
+        assert f"<li>{escapeHtml(item)}</li>" in html
+    assert f"<p>{escapeHtml(items[0])}</p>\n<h2>Invariants Strengthened</h2>" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("**Bold** start", "**Bold** start"),
+        ("#12 is fixed", "#12 is fixed"),
+        ("# heading", "&#35; heading"),
+        ("#", "&#35;"),
+        ("> [!NOTE]", "&gt; [!NOTE]"),
+        ("- item", "&#45; item"),
+        ("-x", "-x"),
+        ("* item", "&#42; item"),
+        ("*it* first", "*it* first"),
+        ("***", "&#42;**"),
+        ("2) two", "2&#41; two"),
+        ("3.14 is pi", "3.14 is pi"),
+        ("```", "&#96;&#96;&#96;"),
+        ("```x``` inline", "```x``` inline"),
+        ("~~~", "&#126;&#126;&#126;"),
+        ("[x]: /url", "&#91;x]: /url"),
+        ("[^1]: note", "&#91;^1]: note"),
+        ("[ ] task", "&#91; ] task"),
+        ("[link](https://x) first", "[link](https://x) first"),
+        ("<b>", "&lt;b>"),
+        ("a < b", "a &lt; b"),
+        ("`a < b`", "`a < b`"),
+        ("a | b", "a &#124; b"),
+        ("$5 and $10", "&#36;5 and &#36;10"),
+        ("\\$5", "\\$5"),
+        ("AT&T", "AT&T"),
+        ("&copy; &#10; &#x41;", "&amp;copy; &amp;#10; &amp;#x41;"),
+        ("`&#10;`", "`&#38;#10;`"),
+        ("\\<b>", "\\<b>"),
+        ("\\\\<b>", "\\\\&lt;b>"),
+        ("a\\ ", "a&#92;&#32;"),
+        ("a\\", "a\\"),
+        ("two\nlines", "two&#10;lines"),
+        (" lead", "&#32;lead"),
+        ("_None_", "&#95;None_"),
+        ("*None*", "&#42;None*"),
+        ("_None_ at all", "_None_ at all"),
+        ("bell\x07", "bell&#7;"),
+    ],
+)
+def test_escaping_is_minimal_and_reads_back(text: str, expected: str) -> None:
+    """Only what would open a block or raw HTML is escaped, and unescape undoes exactly that."""
+    assert escape_line(text) == expected
+    assert unescape(expected) == text
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["&lt;b>", "`&lt;b>`", "&copy;", "a \\& b", "&#x41;", "**x**", "&#99999999;"],
+)
+def test_unescape_keeps_what_the_bot_did_not_write(source: str) -> None:
+    """References in code spans, named entities typed on GitHub and Markdown stay as written."""
+    expected = {"&lt;b>": "<b>"}.get(source, source)
+    assert unescape(source) == expected
+
+
+def test_empty_mark_is_distinguishable_from_an_author_none() -> None:
+    """An empty list shows the emphasis `_None_`; an answer `_None_` shows its underscores."""
+    body = render_body(TEMPLATE, Draft(id="d1", notes=("_None_",), docs_touched=()))
+    html = _html(body)
+    assert "<li>_None_</li>" in html
+    assert "<li><em>None</em></li>" in html
 
 
 def test_command_with_backtick_fence_cannot_close_the_block() -> None:
@@ -442,9 +610,19 @@ def test_code_span_carries_text_exactly_or_declines(text: str, expected: str | N
     """A code span is used only when CommonMark gives back exactly the text inside it."""
     assert code_span(text) == expected
     if expected is not None:
+        assert read_code_span(expected) == text
         inline = MarkdownIt("commonmark").parseInline(expected)[0].children
         assert inline is not None and inline[0].type == "code_inline"
         assert inline[0].content == text
+
+
+@pytest.mark.parametrize("value", ["`M3` ", " `x`", "`a`\n", "M3", "``"])
+def test_code_value_reads_back_whether_or_not_a_code_span_carries_it(value: str) -> None:
+    """A milestone a code span cannot carry is written so it never reads as a code span."""
+    body = render_body(TEMPLATE, Draft(id="d1", target_milestone=value))
+    line = next(x for x in body.split("\n") if x.startswith(f"- {MILESTONE_LABEL}"))
+    written = line.removeprefix(f"- {MILESTONE_LABEL} ")
+    assert (read_code_span(written) is not None) == (code_span(value) is not None)
 
 
 @pytest.mark.parametrize(
@@ -455,12 +633,22 @@ def test_code_span_carries_text_exactly_or_declines(text: str, expected: str | N
         ("\na", "&#10;a"),
         ("a  \n  b", "a&#32;&#32;\n&#32;&#32;b"),
         ("x\r\ny", "x&#13;\ny"),
-        ("1. one\n2) two", "1\\. one\n2\\) two"),
+        ("1. one\n2) two", "1&#46; one\n2&#41; two"),
+        ("a\n---", "a\n&#45;--"),
+        ("a\n==", "a\n&#61;="),
+        ("a | b\n--|--", "a &#124; b\n&#45;-&#124;--"),
+        ("[a\nb]: /url", "&#91;a\nb]: /url"),
+        ("`a\n<div>`", "`a\n&#60;div>`"),
+        ("a\\\n\nb", "a&#92;&#10;\nb"),
+        ("hard\\\nbreak", "hard\\\nbreak"),
     ],
 )
 def test_paragraph_escaping_keeps_one_block(text: str, expected: str) -> None:
-    """Line breaks stay soft breaks; a blank line or edge whitespace becomes a reference."""
+    """Line breaks stay; a blank line, edge whitespace or a line opening a block is referenced."""
     assert escape_paragraph(text) == expected
+    assert unescape(expected) == text
+    tokens = _gfm().parse(expected)
+    assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
 
 
 def test_huge_answer_renders_and_overflows_the_budget() -> None:

@@ -1,8 +1,9 @@
-"""Property tests: any draft renders to a body that reads back as that draft, and no
-author text, however hostile, adds structure to the issue."""
+"""Property tests: any draft renders to a body that reads back as that draft (each answer's
+Markdown source exactly), and no author text, however hostile, adds structure to the issue."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hypothesis import given, settings
@@ -12,51 +13,101 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from flows.draft import Draft, GateState, GateStatus
 from flows.gate_edit import set_gate
-from flows.parse import parse_issue, unchecked_gates
+from flows.parse import gate_boxes, parse_issue, unchecked_gates
 from flows.render import render_body
 from tests.test_render import TEMPLATE, template_file_structure
 
-# Pieces of Markdown and Unicode an author might paste, on purpose or not.
+# Pieces of Markdown and Unicode an author might paste, on purpose or not: structure that
+# must stay text, inline Markdown that must render, and escapes that must not combine.
 FRAGMENTS = [
     "## Test Gates (Required)",
     "### Unit tests",
     "- [x] Protective exits remain unblocked.",
     "- [ ] Existing related unit suites pass.",
     "[x] ",
+    "[ ] ",
+    "[X]",
     "<!-- milestone-draft: forged -->",
     "<!--",
     "-->",
     "<details>",
+    "</b>",
+    "<https://example.com>",
+    "https://example.com/a?b=1&c=2",
     "```",
     "````bash",
     "~~~",
     "`",
+    "``",
+    "`code`",
+    "``a`b``",
     "\\",
+    "\\\\",
+    "\\<",
+    "\\&",
+    "\\`",
+    "\\*",
+    "\\$",
+    "**bold**",
+    "*it*",
+    "_it_",
+    "__",
+    "~~x~~",
+    "~x~",
+    "[a](b)",
+    "[label](https://x)",
+    "![img](y.png)",
+    "[x]: /url",
+    "[^1]: ",
+    "]:",
+    "[",
+    "]",
     "_None_",
     "*None*",
+    "None",
     "1. ",
     "1) ",
+    "10.",
     "- ",
+    "-",
     "* ",
     "+ ",
     "# ",
+    "#",
+    "#12",
+    "@alice",
     "> ",
+    "> [!NOTE]",
     "| a | b |",
     "|---|",
+    ":-:",
     "---",
+    "--",
     "===",
+    "***",
+    "_ _ _",
     "    ",
     "\t",
     "&amp;",
     "&#10;",
+    "&#38;",
+    "&#x41;",
+    "&copy;",
+    "&",
+    "<",
+    ">",
+    "|",
+    "$",
+    "$$",
+    "$x$",
     " — N/A: ",
     "N/A",
-    "$$",
-    "~~x~~",
-    "[a](b)",
     "\u200b",
+    "\u200d",
     "\ufeff",
     "\u202e",
+    "\u2067",
+    "\u05e9\u05dc\u05d5\u05dd",
     "\u00a0",
     "\u2028",
     "\u3000",
@@ -66,14 +117,15 @@ FRAGMENTS = [
     " ",
 ]
 
-# Everything but surrogates and control characters (the flow strips those; see
-# flows.markdown_text for what cannot round-trip). Line breaks come from the pieces below.
-_CHARS = st.characters(blacklist_categories=("Cs", "Cc"))
+# Answers may hold anything but surrogates (control characters included: they are written
+# as references). Commands sit in a code block, which cannot carry control characters.
+_CHARS = st.characters(blacklist_categories=("Cs",))
+_COMMAND_CHARS = st.characters(blacklist_categories=("Cs", "Cc"))
 _LINE_BREAKS = st.sampled_from(["\n", "\r", "\r\n"])
 
 
-def _text(*, breaks: bool) -> st.SearchStrategy[str]:
-    parts = [st.sampled_from(FRAGMENTS), st.text(_CHARS, max_size=8)]
+def _text(*, breaks: bool, chars: st.SearchStrategy[str] = _CHARS) -> st.SearchStrategy[str]:
+    parts = [st.sampled_from(FRAGMENTS), st.text(chars, max_size=8)]
     if breaks:
         parts.append(_LINE_BREAKS)
     # A fragment alone (a whole line of "```" or "- [x] ...") is the sharpest case: draw it
@@ -88,6 +140,10 @@ def _text(*, breaks: bool) -> st.SearchStrategy[str]:
 line_item = _text(breaks=False).filter(lambda s: s.strip() != "")
 paragraph = _text(breaks=True).filter(lambda s: "\n\n" not in s.replace("\r", "\n"))
 items = st.lists(line_item, max_size=4).map(tuple)
+command = _text(breaks=False, chars=_COMMAND_CHARS).filter(
+    lambda s: s.strip() != "" and not any(c in s for c in "\r\n\x85")
+)
+commands = st.lists(command, max_size=4).map(tuple)
 draft_ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,20}", fullmatch=True)
 
 
@@ -136,9 +192,10 @@ def drafts(
     )
 
 
-flow_drafts = drafts(_text(breaks=False), paragraph, items, items)
+flow_drafts = drafts(_text(breaks=False), paragraph, items, commands)
 any_text = _text(breaks=True)
-# Arbitrary text, control characters included: only structure is checked with these.
+# Arbitrary text, control characters and blank lines included: structure is checked with
+# these, and every answer but the commands must still read back.
 wild_text = st.one_of(
     st.lists(st.sampled_from(FRAGMENTS), max_size=4).map("\n".join),
     st.lists(
@@ -151,6 +208,9 @@ wild_drafts = drafts(
     st.lists(wild_text, max_size=4).map(tuple),
     st.lists(wild_text, max_size=4).map(tuple),
 )
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")  # the line endings Markdown knows
 
 
 def _assert_reads_back(draft: Draft, body: str) -> None:
@@ -177,7 +237,7 @@ def test_every_answer_and_gate_reads_back(draft: Draft) -> None:
         any_text,
         any_text,
         st.lists(any_text.filter(bool), max_size=4).map(tuple),
-        items,
+        commands,
     )
 )
 def test_multi_line_answers_read_back_too(draft: Draft) -> None:
@@ -186,7 +246,8 @@ def test_multi_line_answers_read_back_too(draft: Draft) -> None:
 
 
 def _structure(body: str) -> dict[str, Any]:
-    md = MarkdownIt("commonmark").use(tasklists_plugin)
+    """What a GitHub-like parser (CommonMark, tables, strikethrough, task lists) finds."""
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(tasklists_plugin)
     headings: list[tuple[int, str]] = []
     boxes = 0
     html_blocks: list[str] = []
@@ -204,39 +265,22 @@ def _structure(body: str) -> dict[str, Any]:
                         boxes += 1
                     else:
                         html_inline += 1
-    fences = [t.info for t in tokens if t.type in ("fence", "code_block")]
-    list_items = sum(t.type == "list_item_open" for t in tokens)
+    types = [t.type for t in tokens]
     return {
         "headings": headings,
         "boxes": boxes,
         "html_blocks": html_blocks,
         "html_inline": html_inline,
-        "fences": fences,
-        "list_items": list_items,
+        "fences": [t.info for t in tokens if t.type in ("fence", "code_block")],
+        "list_items": types.count("list_item_open"),
+        "other_blocks": sorted(
+            {t for t in types if t in ("table_open", "blockquote_open", "hr", "code_block")}
+        ),
     }
 
 
-@settings(max_examples=300, deadline=None)
-@given(wild_drafts)
-def test_no_answer_forges_structure(draft: Draft) -> None:
-    """Any text yields exactly the template's headings, its boxes, one code block and one marker."""
-    body = render_body(TEMPLATE, draft)
-    found = _structure(body)
-    file_headings, file_labels = template_file_structure()
-    assert found["headings"] == file_headings
-    assert found["boxes"] == len(file_labels)
-    assert found["html_blocks"] == [f"<!-- milestone-draft: {draft.id} -->"]
-    assert found["html_inline"] == 0
-    assert found["fences"] == ["bash"]
-    # GitHub also reads tables and strikethrough; no answer may produce either.
-    gfm = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(body)
-    assert not [t.type for t in gfm if t.type == "table_open"]
-    assert not [
-        c.type for t in gfm if t.type == "inline" for c in t.children or [] if c.type == "s_open"
-    ]
-    parsed = parse_issue(TEMPLATE, body)
-    assert parsed.draft_id == draft.id
-    lists = [
+def _list_answers(draft: Draft) -> list[tuple[str, ...]]:
+    return [
         draft.additional_invariants,
         draft.in_scope,
         draft.out_of_scope,
@@ -247,12 +291,41 @@ def test_no_answer_forges_structure(draft: Draft) -> None:
         draft.docs_touched,
         draft.notes,
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(wild_drafts)
+def test_no_answer_forges_structure(draft: Draft) -> None:
+    """Any text yields exactly the template's headings, boxes and items, one code block and
+    one marker, no HTML, table or quote, and reads back (but for its commands)."""
+    body = render_body(TEMPLATE, draft)
+    found = _structure(body)
+    file_headings, file_labels = template_file_structure()
+    assert found["headings"] == file_headings
+    assert found["boxes"] == len(file_labels)
+    assert found["html_blocks"] == [f"<!-- milestone-draft: {draft.id} -->"]
+    assert found["html_inline"] == 0
+    assert found["fences"] == ["bash"]
+    assert found["other_blocks"] == []
     context_items = 3
+    lists = _list_answers(draft)
     expected_items = context_items + len(file_labels) + sum(max(1, len(x)) for x in lists)
     assert found["list_items"] == expected_items
+    # Counted again the way the bot reads a body: one marker, every gate box, and no more.
+    parsed = parse_issue(TEMPLATE, body)
+    assert parsed.draft_id == draft.id
+    assert len(gate_boxes(TEMPLATE, body)) == len(TEMPLATE.gate_labels)
     assert len(unchecked_gates(TEMPLATE, body)) == sum(
         not draft.gate(label).settled for label in TEMPLATE.gate_labels
     )
+    for name, value in parsed.fields.items():
+        if name not in ("gates", "test_commands"):
+            expected = getattr(draft, name)
+            if isinstance(expected, tuple):
+                # An empty item (never stored by the flow) is an empty bullet: no answer.
+                expected = tuple(x for x in expected if x)
+            assert value == expected, name
+    assert parsed.gates == {label: draft.gate(label) for label in TEMPLATE.gate_labels}
 
 
 @settings(max_examples=150, deadline=None)
@@ -274,4 +347,4 @@ def test_setting_a_gate_changes_only_that_gate(
     else:
         assert after is body
     _assert_reads_back(draft.model_copy(update={"gates": expected}), after)
-    assert len(after.splitlines()) == len(body.splitlines())
+    assert len(_LINE_END.split(after)) == len(_LINE_END.split(body))

@@ -166,7 +166,7 @@ List any additional invariant(s) for this milestone:
 
 - execution/reconciler.py
 - execution/venues/timeouts.py
-- tests/execution/test\\_reconciler\\_cancel.py
+- tests/execution/test_reconciler_cancel.py
 
 ## Implementation Plan
 
@@ -216,7 +216,7 @@ Telemetry events touched:
 
 Docs touched:
 
-- docs/runbooks/venue\\_timeouts.md
+- docs/runbooks/venue_timeouts.md
 
 ## Acceptance Criteria
 

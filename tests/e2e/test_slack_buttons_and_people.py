@@ -10,7 +10,7 @@ from tests.emulators.slack_requests import SlackRequests
 def _last_with(author: Author, action_id_prefix: str):  # type: ignore[no-untyped-def]
     for message in reversed(author.bot_replies()):
         for block in message.blocks or []:
-            for element in block.get("elements", []) + [block.get("accessory") or {}]:
+            for element in [*block.get("elements", []), block.get("accessory") or {}]:
                 if str(element.get("action_id", "")).startswith(action_id_prefix):
                     return message, element["action_id"]
     raise AssertionError(f"no message with an element {action_id_prefix}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.harness import Author, BotProcess, message_text, wait_until
+from tests.e2e.harness import Author, BotProcess, message_text
 from tests.emulators.slack_api import ALICE, SlackEmulator
 
 TYPED_ANSWERS: list[tuple[str, str]] = [

@@ -1,0 +1,224 @@
+"""Block Kit for gate reminders: the DM digest, its controls, and the Not applicable modal.
+
+A digest lists each open issue with its link and its unchecked gates grouped by section.
+Each gate has a menu with Done and Not applicable; each issue a Mute button; the digest
+Snooze 1 day and Snooze 1 week. Every control's value names what it acts on (draft id, a
+short hash of the gate's label, the digest's window), so a click needs no other state.
+Slack allows 50 blocks in a message: issues that do not fit are named in a last line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bot.slack_text import markdown_to_slack
+from bot.tracking import TrackedIssue
+from flows.template import Template
+
+ACTION_GATE = "ms_gate"  # overflow menu per gate: ms_gate_<issue>_<gate>
+ACTION_MUTE = "ms_mute"  # per issue: ms_mute_<issue>
+ACTION_SNOOZE_DAY = "ms_snooze_day"
+ACTION_SNOOZE_WEEK = "ms_snooze_week"
+VIEW_NOT_APPLICABLE = "ms_gate_na"
+REASON_BLOCK = "reason"
+REASON_ACTION = "reason_input"
+
+MAX_BLOCKS = 50
+MAX_REASON = 200
+DONE = "done"
+NOT_APPLICABLE = "na"
+
+
+def gate_hash(label: str) -> str:
+    """A short stable name for a gate label, small enough for a menu option's value."""
+    return hashlib.sha1(label.encode("utf-8")).hexdigest()[:8]
+
+
+def gate_by_hash(template: Template, digest: str) -> str | None:
+    return next((label for label in template.gate_labels if gate_hash(label) == digest), None)
+
+
+def _value(**fields: Any) -> str:
+    return json.dumps(fields, separators=(",", ":"))
+
+
+def parse_value(value: str) -> dict[str, Any]:
+    data = json.loads(value)
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    return data
+
+
+def _link_text(text: str) -> str:
+    # `|` and `>` end a Slack link's text early.
+    return markdown_to_slack(text.replace("|", "/").replace(">", "›"))
+
+
+def issue_link(issue: TrackedIssue) -> str:
+    name = f"#{issue.number} {issue.title}".strip()
+    if issue.url:
+        return f"<{issue.url}|{_link_text(name)}>"
+    return markdown_to_slack(f"{issue.repository}{name}")
+
+
+def _section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    if accessory is not None:
+        block["accessory"] = accessory
+    return block
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def issue_blocks(
+    template: Template, issue: TrackedIssue, index: int, window_key: str
+) -> list[dict[str, Any]]:
+    """One issue of a digest: its link with Mute, then a line per gate left with its menu."""
+    left = issue.left(template)
+    count = f"{len(left)} gate{'s' if len(left) != 1 else ''} left" if left else "all settled"
+    head = _section(
+        f"*{issue_link(issue)}* · {count}",
+        _button("Mute this issue", f"{ACTION_MUTE}_{index}", _value(d=issue.draft_id, k=window_key))
+        if left
+        else None,
+    )
+    blocks = [head]
+    previous = None
+    for j, (heading, label) in enumerate(left):
+        line = f"☐ {markdown_to_slack(label)}"
+        if heading != previous:
+            line = f"*{markdown_to_slack(heading)}*\n{line}"
+            previous = heading
+        menu = {
+            "type": "overflow",
+            "action_id": f"{ACTION_GATE}_{index}_{j}",
+            "options": [
+                _option("Done", _value(d=issue.draft_id, g=gate_hash(label), a=DONE, k=window_key)),
+                _option(
+                    "Not applicable…",
+                    _value(d=issue.draft_id, g=gate_hash(label), a=NOT_APPLICABLE, k=window_key),
+                ),
+            ],
+        }
+        blocks.append(_section(line, menu))
+    return blocks
+
+
+def digest_text(template: Template, issues: Sequence[TrackedIssue]) -> str:
+    """The notification text (and the fallback for clients without blocks)."""
+    parts = [f"#{i.number} ({len(i.left(template))})" for i in issues]
+    return "Gates left on your Reliability Milestones: " + ", ".join(parts)
+
+
+def digest_blocks(
+    template: Template,
+    issues: Sequence[TrackedIssue],
+    window_key: str,
+    *,
+    note: str = "",
+    snoozed_note: str = "",
+) -> list[dict[str, Any]]:
+    """The digest for one author: every listed issue with its gates left, and the controls."""
+    total = sum(len(i.left(template)) for i in issues)
+    if total:
+        plural = "s" if len(issues) != 1 else ""
+        lead = (
+            f"*Gates left on your Reliability Milestone{plural}*: {total} across "
+            f"{len(issues)} issue{plural}. Settle them here, or tick them on GitHub."
+        )
+    else:
+        lead = "*Nothing left in this digest.* Every gate listed here is settled. 🎉"
+    head: list[dict[str, Any]] = [_section(lead)]
+    if note:
+        head.append(_context(note))
+    footer: list[dict[str, Any]]
+    if snoozed_note:
+        footer = [_context(snoozed_note)]
+    elif total:
+        footer = [
+            {
+                "type": "actions",
+                "block_id": "digest_controls",
+                "elements": [
+                    _button("Snooze 1 day", ACTION_SNOOZE_DAY, _value(k=window_key, s=1)),
+                    _button("Snooze 1 week", ACTION_SNOOZE_WEEK, _value(k=window_key, s=7)),
+                ],
+            }
+        ]
+    else:
+        footer = []
+    room = MAX_BLOCKS - len(head) - len(footer) - 1  # one kept for "and N more"
+    body: list[dict[str, Any]] = []
+    left_out: list[TrackedIssue] = []
+    for index, issue in enumerate(issues):
+        blocks = issue_blocks(template, issue, index, window_key)
+        if left_out or len(body) + len(blocks) > room:
+            left_out.append(issue)
+            continue
+        body.extend(blocks)
+    if left_out:
+        names = ", ".join(issue_link(i) for i in left_out)
+        body.append(_context(f"Also waiting, not shown for space: {names}. `/milestone status`"))
+    return head + body + footer
+
+
+def not_applicable_view(
+    issue: TrackedIssue, label: str, metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """The modal asking why a gate does not apply; the reason goes on the box's line."""
+    return {
+        "type": "modal",
+        "callback_id": VIEW_NOT_APPLICABLE,
+        "title": {"type": "plain_text", "text": "Not applicable"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(metadata, separators=(",", ":")),
+        "blocks": [
+            _section(f"*{issue_link(issue)}*\n☐ {markdown_to_slack(label)}"),
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": {"type": "plain_text", "text": "Why doesn't it apply?"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "It goes on the box's line on GitHub: — N/A: <your reason>",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_ACTION,
+                    "max_length": MAX_REASON,
+                    "placeholder": {"type": "plain_text", "text": "e.g. no user-facing change"},
+                },
+            },
+        ],
+    }
+
+
+def thread_note_text(issue: TrackedIssue, left: int, digests: int) -> str:
+    """The one note in the draft's original thread after digests brought no change."""
+    return (
+        f"<@{issue.author}> {issue_link(issue)} still has {left} gate"
+        f"{'s' if left != 1 else ''} open after {digests} reminders. If some don't apply, "
+        "choose *Not applicable* in the digest; *Mute this issue* stops the reminders."
+    )

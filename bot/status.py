@@ -1,0 +1,90 @@
+"""`/milestone status`: the author's filed issues with the gates still left, just for them.
+
+Read from what the bot last saw on GitHub (the sweep and webhooks keep it fresh); the
+reply says when that was, and starts following any filed issue not tracked yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot import tracking
+from bot.reminder_blocks import issue_link
+from bot.slack_text import markdown_to_slack
+from bot.store import Store
+from bot.tracking import IssueState, SeenFrom, TrackedIssue
+from flows.template import Template
+
+MAX_BLOCKS = 50
+
+
+def _age(seen: datetime | None, now: datetime) -> str:
+    if seen is None:
+        return "not read from GitHub yet"
+    minutes = max(0, int((now - seen).total_seconds() // 60))
+    if minutes < 1:
+        return "checked just now"
+    if minutes < 120:
+        return f"checked {minutes} min ago"
+    return f"checked {minutes // 60} h ago"
+
+
+def _issue_block(template: Template, issue: TrackedIssue, now: datetime) -> dict[str, Any]:
+    left = issue.left(template)
+    marks = []
+    if issue.muted:
+        marks.append("muted")
+    if issue.snoozed(now):
+        marks.append("snoozed")
+    head = f"*{issue_link(issue)}*" + (f" ({', '.join(marks)})" if marks else "")
+    lines = [f"{head} · {len(left)} gate{'s' if len(left) != 1 else ''} left"]
+    previous = None
+    for heading, label in left:
+        if heading != previous:
+            lines.append(f"_{markdown_to_slack(heading)}_")
+            previous = heading
+        lines.append(f"☐ {markdown_to_slack(label)}")
+    seen = issue.seen_at if issue.seen_from is not SeenFrom.FILED else None
+    lines.append(f"_{_age(seen, now)}_")
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}}
+
+
+def status_reply(
+    store: Store, template: Template, user: str, default_repository: str | None
+) -> tuple[str, list[dict[str, Any]]]:
+    """(text, blocks) for the author's `/milestone status`."""
+    with store.session() as s:
+        now = s.now
+        for draft in s.filed_untracked():
+            if draft.author != user:
+                continue
+            repository = tracking.repository_of(draft, default_repository)
+            if repository is not None and s.tracked_at(repository, draft.issue_number or 0) is None:
+                filed_at = draft.updated_at or now
+                s.save_tracked(tracking.from_draft(draft, repository, filed_at))
+        issues = s.tracked_issues(author=user, states=(IssueState.OPEN.value,))
+    waiting = [i for i in issues if i.left(template)]
+    if not waiting:
+        settled = len(issues)
+        text = (
+            "Every gate of your open milestone issues is settled. 🎉"
+            if settled
+            else "You have no open milestone issues filed through me."
+        )
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    total = sum(len(i.left(template)) for i in waiting)
+    lead = (
+        f"*Your milestone issues with gates left* ({total} gate{'s' if total != 1 else ''}, "
+        f"{len(waiting)} issue{'s' if len(waiting) != 1 else ''}). Tick them on GitHub, "
+        "or from my digest."
+    )
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": lead}}]
+    for issue in waiting[: MAX_BLOCKS - 2]:
+        blocks.append(_issue_block(template, issue, now))
+    if len(waiting) > MAX_BLOCKS - 2:
+        more = len(waiting) - (MAX_BLOCKS - 2)
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {more} more."}]}
+        )
+    return lead, blocks

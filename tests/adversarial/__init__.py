@@ -1,0 +1,1 @@
+"""Adversarial end-to-end tests: the real `milestone-bot serve` under hostile conditions."""

@@ -1,0 +1,1 @@
+"""Gate reminders: tracking, the sweep, digests and their controls, against the emulators."""

@@ -1,0 +1,47 @@
+"""Fixtures for gate-reminder tests: both emulators and a world built on them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flows.template import Template
+from tests.conftest import FakeClock
+from tests.emulators.github_api import GitHubEmulator
+from tests.emulators.slack_api import SlackEmulator
+from tests.reminders.harness import BOT_LOGIN, GITHUB_TOKEN, REPO, World, utc
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackEmulator]:
+    with SlackEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def world_clock() -> FakeClock:
+    """The one clock: the store's, the sweep's and GitHub's timestamps all read it."""
+    # Monday 30 November 2026, 09:00 UTC: where every test starts unless it moves the clock.
+    return FakeClock(utc("2026-11-30T09:00"))
+
+
+@pytest.fixture
+def gh(world_clock: FakeClock) -> Iterator[GitHubEmulator]:
+    with GitHubEmulator(clock=world_clock) as emulator:
+        emulator.add_user(BOT_LOGIN)
+        emulator.add_token(GITHUB_TOKEN, BOT_LOGIN)
+        emulator.add_repo(REPO, labels=["reliability", "execution"])
+        yield emulator
+
+
+@pytest.fixture
+def world(
+    slack: SlackEmulator,
+    gh: GitHubEmulator,
+    db_path: Path,
+    template: Template,
+    world_clock: FakeClock,
+) -> World:
+    return World(slack, gh, db_path, template, world_clock)
