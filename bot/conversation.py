@@ -30,7 +30,7 @@ from flows.draft import Draft, DraftStatus
 from flows.errors import DraftReadOnly, InvalidAnswer
 from flows.outcome import Action, Outcome, Reply, ReplyKind
 from flows.questions import Flow
-from flows.render import render_issue
+from flows.render import as_filed, render_issue
 from flows.template import Template
 
 log = get_logger()
@@ -195,7 +195,7 @@ class Conversations:
         return str(data["channel"]["id"])
 
     def drafts_blocks(self, user: str) -> list[dict[str, Any]]:
-        with self.store.session() as s:
+        with self.store.session(readonly=True) as s:
             rows = s.list_drafts(user)
             drafts = [s.get(r.id) for r in rows]
         return drafts_list_blocks([(d, *engine.progress(self.flow, d)) for d in drafts])
@@ -500,7 +500,7 @@ class Conversations:
     ) -> None:
         """A button or menu standing for a typed answer: echo it, then answer as if typed."""
         try:
-            with self.store.session() as s:
+            with self.store.session(readonly=True) as s:
                 location = s.location(draft_id)
                 draft = s.get(draft_id)
         except UnknownDraft:
@@ -588,7 +588,7 @@ class Conversations:
         )
 
     def post_preview(self, draft: Draft, location: Location, *, lead: str = "") -> None:
-        issue = render_issue(self.template, draft)
+        issue = render_issue(self.template, as_filed(draft))
         messages = preview_messages(issue.title, issue.body, lead=lead)
         actions = preview_actions(self.flow, draft, filed=draft.status is DraftStatus.FILED)
         if actions:

@@ -47,7 +47,7 @@ from bot.github_client import GitHubAccess
 from bot.log import get_logger
 from bot.store import Store, utc_now
 from flows.draft import Draft, DraftStatus
-from flows.render import marker, render_issue
+from flows.render import as_filed, marker, render_issue
 from flows.template import Template
 
 log = get_logger()
@@ -454,7 +454,7 @@ class FilingService:
                 unclear = error
                 self._log(attempt, "ambiguous", error=error)
                 log.warning(
-                    "github.create_ambiguous",
+                    "github.create.ambiguous",
                     draft_id=draft.id,
                     reason=error.detail,
                     request_id=error.request_id,
@@ -549,10 +549,7 @@ class FilingService:
         self, gh: Github, attempt: _Attempt, draft: Draft
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The create request, and what it asks for (to compare with what GitHub keeps)."""
-        notes = draft.notes
-        if draft.assignee:
-            notes = (*notes, f"Assignee: @{draft.assignee}")
-        issue = render_issue(self.template, draft.model_copy(update={"notes": notes}))
+        issue = render_issue(self.template, as_filed(draft))
         payload: dict[str, Any] = {
             "title": issue.title,
             "body": issue.body,
@@ -690,8 +687,17 @@ class FilingService:
                 issue_number=issue.number,
                 issue_url=issue.url,
             )
+        if outcome.value == "adopted":
+            # GitHub already had it: an ambiguous create, a crash or a second process.
+            log.info(
+                "github.reconciled",
+                draft_id=draft.id,
+                issue_number=issue.number,
+                repository=self.repository,
+                correlation_id=attempt.correlation_id,
+            )
         log.info(
-            "github.issue_filed",
+            "draft.filed",
             draft_id=draft.id,
             issue_number=issue.number,
             outcome=outcome.value,

@@ -68,11 +68,11 @@ class GitHubWebhook:
         delivery = lower.get("x-github-delivery", "")
         event = lower.get("x-github-event", "")
         if not self._secret:
-            log.warning("webhook.refused", reason="GITHUB_WEBHOOK_SECRET is not set")
+            log.warning("webhook.rejected", reason="GITHUB_WEBHOOK_SECRET is not set")
             return WebhookReply(401, {"error": "GITHUB_WEBHOOK_SECRET is not set on the bot"})
         if not signature_matches(self._secret, body, lower.get("x-hub-signature-256")):
             log.warning(
-                "webhook.refused", reason="bad signature", delivery=delivery, github_event=event
+                "webhook.rejected", reason="bad signature", delivery=delivery, github_event=event
             )
             return WebhookReply(401, {"error": "signature mismatch"})
         try:

@@ -289,7 +289,7 @@ class Reminders:
                 issue = s.tracked(draft_id)
                 if issue is not None:
                     s.save_tracked(tracking.digested(issue, now))
-        log.info("digest.sent", author=plan.author, window=plan.window_key, issues=len(ids))
+        log.info("reminder.sent", author=plan.author, window=plan.window_key, issues=len(ids))
         self.thread_notes(ids)
         return DigestOutcome(plan.author, plan.window_key, "sent", ids)
 

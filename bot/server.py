@@ -43,10 +43,21 @@ def create_web_app(
     @web.after_request
     def observe(response: Response) -> Response:
         started = request.environ.get("milestone_bot.started")
-        if started is not None and request.url_rule is not None:
-            metrics.request_seconds.labels(request.url_rule.rule).observe(
-                time.perf_counter() - started
-            )
+        if started is None:
+            return response
+        elapsed = time.perf_counter() - started
+        route = request.url_rule.rule if request.url_rule is not None else "unknown"
+        metrics.request_seconds.labels(route).observe(elapsed)
+        # One line per inbound request; the listeners log what the request meant.
+        get_logger().info(
+            "http.request",
+            method=request.method,
+            route=route,
+            status=response.status_code,
+            duration_ms=round(elapsed * 1000, 1),
+            slack_retry=request.headers.get("X-Slack-Retry-Num"),
+            github_delivery=request.headers.get("X-GitHub-Delivery"),
+        )
         return response
 
     @web.get("/metrics")

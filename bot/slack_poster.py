@@ -49,7 +49,7 @@ class SlackPoster:
                 channel=kwargs.get("channel"),
             )
             return None
-        log.debug(
+        log.info(
             "slack.call",
             method=method,
             channel=kwargs.get("channel"),

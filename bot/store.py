@@ -13,6 +13,7 @@ rollback on any exception.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -834,6 +835,7 @@ class Store:
     ) -> None:
         self.path = Path(path)
         self._writer = threading.Lock()
+        self._local = threading.local()
         self._clock = clock
         self._progress = progress
         self._prepare()
@@ -862,11 +864,11 @@ class Store:
     @contextmanager
     def _open(self, *, begin: str) -> Iterator[Session]:
         now = self._now()
-        conn = self._connect()
+        conn = self._thread_connection()
+        healthy = False
         try:
             with _translated(self.path):
-                if begin == "BEGIN":
-                    conn.execute("PRAGMA query_only = ON")
+                conn.execute(f"PRAGMA query_only = {'ON' if begin == 'BEGIN' else 'OFF'}")
                 conn.execute(begin)
                 try:
                     yield Session(
@@ -880,8 +882,27 @@ class Store:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
+            healthy = True
         finally:
-            conn.close()
+            if not healthy:
+                # After a failure the connection may be in any state: start the next unit of
+                # work on a fresh one.
+                self._local.__dict__.pop("conn", None)
+                conn.close()
+
+    def _thread_connection(self) -> sqlite3.Connection:
+        """This thread's connection, kept between units of work.
+
+        Opening and closing one per unit of work costs more than the work: the last close
+        checkpoints the WAL. A sqlite3 connection belongs to its thread, hence one per thread;
+        after a fork (gunicorn) the parent's connections are left alone and new ones made.
+        """
+        cached = getattr(self._local, "conn", None)
+        if cached is not None and self._local.pid == os.getpid():
+            return cached  # type: ignore[no-any-return]
+        conn = self._connect()
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
 
     def backup(self, target: str | Path) -> Path:
         """A consistent copy of the live database at `target`, by SQLite's online backup.

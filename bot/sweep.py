@@ -175,7 +175,11 @@ class Sweeper:
             if report.complete:
                 report.digests = [self.reminders.send(plan, now) for plan in due]
             elif due:
-                log.warning("sweep.digests_held", reason=report.stopped, authors=len(due))
+                log.warning(
+                    "reminder.skipped",
+                    reason=f"sweep incomplete: {report.stopped}",
+                    authors=len(due),
+                )
         report.drafts = stale_drafts(
             now,
             store=self.store,

@@ -97,6 +97,10 @@ _THEMATIC = re.compile(r"([-*_])[ \t]*(?:\1[ \t]*){2,}")
 _SETEXT = re.compile(r"=+[ \t]*")
 _DELIMITER_ROW = re.compile(r"[-:|][-:| \t]*")
 _FENCE = re.compile(r"`{3,}|~{3,}")
+# One line starting with a letter, with none of the characters any rule above references:
+# such text is written as it is. (No block opens with a letter; controls, line breaks and
+# the inline specials are excluded.)
+_PLAIN = re.compile(r"[^\W\d_][^\x00-\x1f\x7f-\x9f<>&|$`\\\[\]\u2028\u2029]*")
 _TASK_BOX = re.compile(r"\[[ \txX]\](?:\s|$)")
 
 
@@ -175,6 +179,8 @@ def _encode(text: str, *, line_start: bool, multiline: bool, no_code_span: bool 
     those in place; then the inline references outside code spans; last the backslash
     runs before a reference are made even.
     """
+    if _PLAIN.fullmatch(text) and not text[-1].isspace():
+        return text  # most answers: nothing in them can need a reference (a hot path)
     n = len(text)
     refs: dict[int, str | None] = {}  # index -> reference (None: chosen once spans are known)
     raw_break = [False] * n

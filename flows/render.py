@@ -66,6 +66,16 @@ class RenderedIssue:
     labels: tuple[str, ...]
 
 
+def as_filed(draft: Draft) -> Draft:
+    """The draft as it is filed: its notes end by naming the assignee, if there is one.
+
+    The preview renders this too, so it shows exactly what GitHub will.
+    """
+    if not draft.assignee:
+        return draft
+    return draft.model_copy(update={"notes": (*draft.notes, f"Assignee: @{draft.assignee}")})
+
+
 def render_issue(template: Template, draft: Draft) -> RenderedIssue:
     """The issue that filing `draft` creates."""
     return RenderedIssue(

@@ -309,10 +309,13 @@ def read_only_file(path: Path) -> Iterator[None]:
         return
     if shutil.which("chattr") is None:
         pytest.skip("cannot make the database read-only as root: chattr is not installed")
-    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
+    # The WAL file too: a process that already has the database open writes there, and a
+    # volume gone read-only refuses both.
+    files = [str(p) for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+    made = subprocess.run(["chattr", "+i", *files], capture_output=True, text=True, check=False)
     if made.returncode != 0:
         pytest.skip(f"cannot make the database read-only as root (chattr: {made.stderr.strip()})")
     try:
         yield
     finally:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
+        subprocess.run(["chattr", "-i", *files], check=True)
