@@ -1,5 +1,6 @@
 """`POST /github/webhook` through the bot's real HTTP app: signatures, deduplication, and
-GitHub's own `issues` payloads (../shared/payloads/github) applied to tracked issues."""
+GitHub's own `issues` payloads (tests/fixtures/payloads/github, from octokit/webhooks)
+applied to tracked issues."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.emulators.github_webhooks import sign_webhook
 from tests.emulators.slack_api import ALICE, RELIABILITY, TEAM_ID
 from tests.reminders.harness import WEBHOOK_SECRET, World
 
-PAYLOADS = Path(__file__).resolve().parents[3] / "shared" / "payloads" / "github"
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads" / "github"
 UNIT = "Added/updated unit tests for new behavior."
 
 
