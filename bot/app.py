@@ -7,10 +7,12 @@ so building it is the first moment the bot talks to Slack.
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -90,6 +92,12 @@ def build_services(
     return Services(settings, store, template, flow, client, conversations, users, github)
 
 
+def _slack_error(exc: BoltError) -> str:
+    # Bolt's message embeds the whole auth.test response; the error code is what helps.
+    match = re.search(r"'error': '([^']+)'", str(exc))
+    return match.group(1) if match else "auth.test failed"
+
+
 def create_app(settings: Settings, services: Services) -> App:
     """The Bolt app, with every listener registered."""
     settings.require("slack_bot_token", "slack_signing_secret")
@@ -100,12 +108,25 @@ def create_app(settings: Settings, services: Services) -> App:
             "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set: unset them, milestone-bot uses "
             "SLACK_BOT_TOKEN for one workspace"
         )
-    app = App(
-        client=services.client,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-        listener_executor=ThreadPoolExecutor(
-            max_workers=settings.listener_threads, thread_name_prefix="slack-listener"
-        ),
-    )
+    try:
+        # Bolt calls auth.test here: the first moment the bot talks to Slack.
+        app = App(
+            client=services.client,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            listener_executor=ThreadPoolExecutor(
+                max_workers=settings.listener_threads, thread_name_prefix="slack-listener"
+            ),
+        )
+    except BoltError as exc:
+        reason = _slack_error(exc)
+        raise ConfigError(
+            f"Slack refused SLACK_BOT_TOKEN ({reason}): copy the Bot User OAuth Token "
+            "(xoxb-...) from the app's OAuth & Permissions page"
+        ) from None
+    except OSError as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise ConfigError(
+            f"cannot reach Slack at SLACK_API_URL {settings.slack_api_url} ({reason})"
+        ) from None
     register_listeners(app, services)
     return app
