@@ -211,6 +211,10 @@ def parse_single_choice(text: str, options: Sequence[str]) -> str:
     if cleaned.rstrip(".)").isdecimal() and cleaned.isascii():
         return options[_option_number(cleaned, len(options), pick="a number") - 1]
     shown = ", ".join(options)
+    if cleaned and len(cleaned) <= 40 and "\n" not in cleaned:
+        raise InvalidAnswer(
+            f"`{cleaned}` isn't one of the choices. Pick one of {shown} (or its number)."
+        )
     raise InvalidAnswer(f"Pick one of {shown} (or its number).")
 
 

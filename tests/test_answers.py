@@ -78,7 +78,10 @@ def test_single_choice(text: str, expected: str) -> None:
     [
         ("7", "There is no option 7; pick a number from 1 to 6."),
         ("0", "There is no option 0; pick a number from 1 to 6."),
-        ("M9", "Pick one of M1, M2, M3, M4, M5, M6 (or its number)."),
+        (
+            "M9",
+            "`M9` isn't one of the choices. Pick one of M1, M2, M3, M4, M5, M6 (or its number).",
+        ),
         ("", "Pick one of M1"),
         ("9" * 5000, "There is no option 9999"),
     ],

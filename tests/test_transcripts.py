@@ -67,7 +67,11 @@ COMPLETE = [
         Q,
         "*Question 2 of 16 · Target milestone*",
     ),
-    Turn("M7", ReplyKind.INVALID, "Pick one of M1, M2, M3, M4, M5, M6 (or its number)."),
+    Turn(
+        "M7",
+        ReplyKind.INVALID,
+        "`M7` isn't one of the choices. Pick one of M1, M2, M3, M4, M5, M6 (or its number).",
+    ),
     Turn("3", Q, "*Question 3 of 16 · Risk-reduction objective*"),
     Turn(
         "Cancels that time out are never resent blind,\nso exposure stays bounded.",
