@@ -434,6 +434,8 @@ class Conversations:
                         origin, overtaken, new_text, key=f"slack:msg:{channel}:{ts}", message_ts=ts
                     )
                 return
+            # Checks that need the network run before the transaction, as for a new answer.
+            new_text, refusal = self.check_answer(link.question_id, new_text)
             with self.store.session() as s:
                 if not s.claim(f"slack:event:{origin.correlation_id}", link.draft_id):
                     return
@@ -443,6 +445,13 @@ class Conversations:
                     return
                 try:
                     outcome = engine.reanswer(self.flow, draft, link.question_id, new_text)
+                    if refusal:
+                        outcome = Outcome(
+                            draft,
+                            (Reply(ReplyKind.INVALID, refusal),),
+                            kind="rejected",
+                            question_id=link.question_id,
+                        )
                 except DraftReadOnly as exc:
                     self.poster.ephemeral(
                         channel,
@@ -488,6 +497,11 @@ class Conversations:
                 markdown_to_slack(f"Updated your answer to *{question.title}*."),
                 thread_ts=location.thread_ts,
             )
+
+    def check_answer(self, question_id: str, text: str) -> tuple[str, str | None]:
+        """(the text to record, or why it is refused) for checks the pure engine cannot make
+        (they need the network). None here; the GitHub conversation checks logins."""
+        return text, None
 
     def clicked(
         self,

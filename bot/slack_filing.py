@@ -249,6 +249,13 @@ class GitHubConversations(Conversations):
             self._remember(origin.user, outcome.draft.assignee)
         return outcome
 
+    def check_answer(self, question_id: str, text: str) -> tuple[str, str | None]:
+        """An edited GitHub login is checked against GitHub like a new one."""
+        if question_id != ASSIGNEE or self.logins is None or parse_control(text) is not None:
+            return text, None
+        login, refusal = self._check_login(text)
+        return login or text, refusal
+
     def _draft_at(self, location: Location) -> Draft | None:
         with self.store.session() as s:
             return s.find_by_thread(location.team, location.channel, location.thread_ts)

@@ -466,3 +466,26 @@ def test_a_github_app_files_as_its_bot(
         assert issue.user == "milestone-bot[bot]" and issue.assignees == ["alice"]
     finally:
         bot.stop()
+
+
+def test_an_edited_github_login_is_checked_like_a_new_one(
+    author: Author, slack: SlackEmulator, tmp_path: Path
+) -> None:
+    """Editing the login answer to a user GitHub doesn't know is refused; the login stays."""
+    author.start()
+    for text, expect in TYPED[:-2]:
+        author.say(text, expect=expect)
+    seen = len(author.bot_replies())
+    sent = author.requests.message_event(
+        "@Alice", user=author.user, channel=author.channel, thread_ts=author.thread_ts
+    )
+    author.await_replies(seen, "File issue")
+    assert sent.message is not None
+    seen = len(author.bot_replies())
+    author.requests.message_changed(
+        sent.message.ts, "ghost-user", channel=author.channel, thread_ts=author.thread_ts
+    )
+    author.await_replies(seen, "wasn't applied: GitHub has no user `ghost-user`")
+    with Store(db_path(tmp_path)).session() as s:
+        [row] = s.list_drafts(ALICE)
+        assert s.get(row.id).assignee == "alice"
