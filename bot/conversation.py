@@ -26,6 +26,7 @@ from bot.slack_text import markdown_to_slack, slack_to_markdown
 from bot.slack_users import UserDirectory
 from bot.store import Location, Store
 from flows import engine
+from flows.answers import parse_control
 from flows.draft import Draft, DraftStatus
 from flows.errors import DraftReadOnly, InvalidAnswer
 from flows.outcome import Action, Outcome, Reply, ReplyKind
@@ -69,6 +70,8 @@ class Conversations:
     users: UserDirectory
     command: str = "/milestone"
     filer: Filer | None = None
+    # Questions whose answers `check_answer` sees before the engine (see the hooks below).
+    checked_questions: frozenset[str] = frozenset()
     _log: Any = field(default_factory=lambda: log)
 
     # ----- starting and listing -------------------------------------------------------
@@ -336,6 +339,11 @@ class Conversations:
         on_recorded: Callable[[Outcome], None] | None = None,
     ) -> Outcome | None:
         """Apply one typed answer (or the typed equivalent of a click) to the thread's draft."""
+        if self.checked_questions and parse_control(text) is None:
+            checked = self._check_before_engine(origin, location, text, key, question_id)
+            if checked is None:
+                return None
+            text = checked
         notice = ""  # said after the transaction: no Slack call holds the database lock
         ephemeral = False
         try:
@@ -406,10 +414,73 @@ class Conversations:
             correlation_id=origin.correlation_id,
             **({"reason": outcome.replies[0].text[:200]} if outcome.rejected else {}),
         )
-        if on_recorded is not None and not outcome.rejected:
-            on_recorded(outcome)
+        if not outcome.rejected:
+            if on_recorded is not None:
+                on_recorded(outcome)
+            self.after_answer(origin, outcome)
         self._speak(outcome.draft, location, outcome, origin=origin)
         return outcome
+
+    def _check_before_engine(
+        self,
+        origin: Origin,
+        location: Location,
+        text: str,
+        key: str | None,
+        question_id: str | None,
+    ) -> str | None:
+        """The text for the engine after `check_answer`, or None when it refused (the refusal
+        is journaled and said). The check may call the network, so it runs outside any
+        transaction, on a read of where the draft stands."""
+        with self.store.session(readonly=True) as s:
+            draft = s.find_by_thread(location.team, location.channel, location.thread_ts)
+        if (
+            draft is None
+            or draft.author != origin.user
+            or draft.status is not DraftStatus.DRAFTING
+            or draft.flow.step not in self.checked_questions
+            or question_id not in (None, draft.flow.step)
+        ):
+            return text
+        step = draft.flow.step
+        checked, refusal = self.check_answer(step, text)
+        if refusal is None:
+            return checked
+        with self.store.session() as s:
+            draft = s.get(draft.id)
+            keys = [k for k in (f"slack:event:{origin.correlation_id}", key) if k and k[-1] != ":"]
+            if not all([s.claim(k, draft.id) for k in keys]):
+                return None  # a retried delivery: refused once already
+            s.record(
+                draft,
+                draft,
+                kind="rejected",
+                actor=origin.user,
+                source=origin.source,
+                correlation_id=origin.correlation_id,
+                input=text,
+                question_id=step,
+            )
+        self._log.info("answer.rejected", draft_id=draft.id, question_id=step, reason=refusal)
+        self._say(draft, location, Reply(ReplyKind.INVALID, refusal, self.flow.question(step)))
+        return None
+
+    # ----- hooks: what a conversation with GitHub adds (bot/slack_filing.py) ------------
+
+    def check_answer(self, question_id: str, text: str) -> tuple[str, str | None]:
+        """(the text to record, or why it is refused) for checks the pure engine cannot make
+        because they need the network. Used for new answers and edited ones."""
+        return text, None
+
+    def after_answer(self, origin: Origin, outcome: Outcome) -> None:
+        """Called once an answer is recorded (not for refusals)."""
+
+    def on_start(self, draft: Draft, outcome: Outcome) -> tuple[Draft, Outcome]:
+        """A draft is started or resumed: answers known from before may be filled in."""
+        return draft, outcome
+
+    def after_preview(self, draft: Draft, location: Location) -> None:
+        """Called after each preview is posted."""
 
     def edited(self, origin: Origin, event: dict[str, Any]) -> None:
         """`message_changed`: the author edited an answer; update it without moving on."""
@@ -498,11 +569,6 @@ class Conversations:
                 thread_ts=location.thread_ts,
             )
 
-    def check_answer(self, question_id: str, text: str) -> tuple[str, str | None]:
-        """(the text to record, or why it is refused) for checks the pure engine cannot make
-        (they need the network). None here; the GitHub conversation checks logins."""
-        return text, None
-
     def clicked(
         self,
         origin: Origin,
@@ -565,6 +631,8 @@ class Conversations:
     def _speak(
         self, draft: Draft, location: Location, outcome: Outcome, origin: Origin | None = None
     ) -> None:
+        if outcome.kind == "start":
+            draft, outcome = self.on_start(draft, outcome)
         for reply in outcome.replies:
             self._say(draft, location, reply)
         if outcome.action is Action.FILE:
@@ -617,6 +685,7 @@ class Conversations:
                 thread_ts=location.thread_ts,
                 blocks=blocks,
             )
+        self.after_preview(draft, location)
 
     def _log_store_failure(
         self,

@@ -6,7 +6,8 @@ plan's check under the preview.
 GitHub…") is already in the thread when it runs; it then posts the link (or what went wrong,
 with a Retry filing button), and updates the thread's root message to say filed.
 
-`GitHubConversations` is the conversation service with GitHub configured. Over the base it:
+`GitHubConversations` is the conversation service with GitHub configured. Through the hooks of
+`Conversations` (check_answer, after_answer, on_start, after_preview) it:
 * answers the "GitHub login" question from what the author said before (the login stored
   for their Slack user, or that they skipped it once), before the first question is shown,
   so the question count is right from the start;
@@ -45,7 +46,7 @@ from flows import engine
 from flows.answers import parse_control
 from flows.draft import Draft, DraftStatus
 from flows.errors import InvalidAnswer
-from flows.outcome import Outcome, Reply, ReplyKind
+from flows.outcome import Outcome
 from flows.questions import parse_github_login
 
 log = get_logger()
@@ -224,41 +225,19 @@ class GitHubConversations(Conversations):
     def asks_login(self) -> bool:
         return any(q.id == ASSIGNEE for q in self.flow.questions)
 
-    # Answers: the login is checked against GitHub before the engine sees it.
+    def __post_init__(self) -> None:
+        if self.asks_login and self.logins is not None:
+            self.checked_questions = frozenset({ASSIGNEE})
 
-    def answer(  # type: ignore[override]
-        self, origin: Origin, location: Location, text: str, **kwargs: Any
-    ) -> Outcome | None:
-        if self.asks_login and self.logins is not None and parse_control(text) is None:
-            draft = self._draft_at(location)
-            if (
-                draft is not None
-                and draft.author == origin.user
-                and draft.status is DraftStatus.DRAFTING
-                and draft.flow.step == ASSIGNEE
-                and kwargs.get("question_id") in (None, ASSIGNEE)
-            ):
-                login, refusal = self._check_login(text)
-                if refusal:
-                    self._refuse(origin, location, text, refusal, kwargs)
-                    return None
-                if login:
-                    text = login
-        outcome = super().answer(origin, location, text, **kwargs)
-        if outcome is not None and outcome.question_id == ASSIGNEE and not outcome.rejected:
-            self._remember(origin.user, outcome.draft.assignee)
-        return outcome
+    # Hooks (see Conversations): a login is checked against GitHub before the engine sees
+    # it, remembered once answered, and answered up front when known from before.
 
     def check_answer(self, question_id: str, text: str) -> tuple[str, str | None]:
-        """An edited GitHub login is checked against GitHub like a new one."""
+        """A typed or edited GitHub login must be a user GitHub knows."""
         if question_id != ASSIGNEE or self.logins is None or parse_control(text) is not None:
             return text, None
         login, refusal = self._check_login(text)
         return login or text, refusal
-
-    def _draft_at(self, location: Location) -> Draft | None:
-        with self.store.session() as s:
-            return s.find_by_thread(location.team, location.channel, location.thread_ts)
 
     def _check_login(self, text: str) -> tuple[str | None, str | None]:
         """(the login to record, as GitHub spells it; or why it is refused). (None, None)
@@ -273,46 +252,22 @@ class GitHubConversations(Conversations):
             return None, unknown_login(login)
         return (found if isinstance(found, str) else login), None
 
-    def _refuse(
-        self, origin: Origin, location: Location, text: str, why: str, kwargs: dict[str, Any]
-    ) -> None:
-        with self.store.session() as s:
-            draft = s.find_by_thread(location.team, location.channel, location.thread_ts)
-            if draft is None:
-                return
-            key = kwargs.get("key")
-            keys = [k for k in (f"slack:event:{origin.correlation_id}", key) if k and k[-1] != ":"]
-            if not all([s.claim(k, draft.id) for k in keys]):
-                return  # a retried delivery: refused once already
-            s.record(
-                draft,
-                draft,
-                kind="rejected",
-                actor=origin.user,
-                source=origin.source,
-                correlation_id=origin.correlation_id,
-                input=text,
-                question_id=ASSIGNEE,
-            )
-        self._log.info("answer.rejected", draft_id=draft.id, question_id=ASSIGNEE, reason=why)
-        self._say(draft, location, Reply(ReplyKind.INVALID, why, self.flow.question(ASSIGNEE)))
+    def after_answer(self, origin: Origin, outcome: Outcome) -> None:
+        if outcome.question_id == ASSIGNEE:
+            # Asked once per Slack user: a skip is remembered too (and keeps a stored login).
+            with self.store.session() as s:
+                known = s.user(origin.user)
+                notified = {**(known.notified if known else {}), ASKED_KEY: True}
+                s.save_user(
+                    origin.user, github_login=outcome.draft.assignee or None, notified=notified
+                )
 
-    def _remember(self, user: str, login: str) -> None:
-        with self.store.session() as s:
-            known = s.user(user)
-            notified = {**(known.notified if known else {}), ASKED_KEY: True}
-            s.save_user(user, github_login=login or None, notified=notified)
-
-    # Starting and resuming: a login known from before answers the question up front.
-
-    def _speak(
-        self, draft: Draft, location: Location, outcome: Outcome, origin: Origin | None = None
-    ) -> None:
-        if outcome.kind == "start" and self.asks_login:
+    def on_start(self, draft: Draft, outcome: Outcome) -> tuple[Draft, Outcome]:
+        if self.asks_login:
             known = self._answer_login_from_before(draft.id)
             if known is not None:
-                draft, outcome = known
-        super()._speak(draft, location, outcome, origin)
+                return known
+        return draft, outcome
 
     def _answer_login_from_before(self, draft_id: str) -> tuple[Draft, Outcome] | None:
         with self.store.session() as s:
@@ -394,8 +349,8 @@ class GitHubConversations(Conversations):
 
     # The preview, then the file touch plan's unknown paths.
 
-    def post_preview(self, draft: Draft, location: Location, *, lead: str = "") -> None:
-        super().post_preview(draft, location, lead=lead)
+    def after_preview(self, draft: Draft, location: Location) -> None:
+        """The file touch plan's unknown paths, under the preview."""
         if self.touch_checker is None or draft.status is DraftStatus.FILED:
             return
         if not draft.file_touch_plan:
