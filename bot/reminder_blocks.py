@@ -14,6 +14,21 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    BlockElement,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
 from bot.slack_text import markdown_to_slack
 from bot.tracking import TrackedIssue
 from flows.template import Template
@@ -64,31 +79,20 @@ def issue_link(issue: TrackedIssue) -> str:
     return markdown_to_slack(f"{issue.repository}{name}")
 
 
-def _section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-    if accessory is not None:
-        block["accessory"] = accessory
-    return block
+def _section(text: str, accessory: BlockElement | None = None) -> dict[str, Any]:
+    return SectionBlock(text=MarkdownTextObject(text=text[:3000]), accessory=accessory).to_dict()
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+    return ContextBlock(elements=[MarkdownTextObject(text=text[:3000])]).to_dict()
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
+def _button(text: str, action_id: str, value: str) -> ButtonElement:
+    return ButtonElement(text=PlainTextObject(text=text), action_id=action_id, value=value)
 
 
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": text}, "value": value}
+def _option(text: str, value: str) -> Option:
+    return Option(text=PlainTextObject(text=text), value=value)
 
 
 def issue_blocks(
@@ -110,17 +114,16 @@ def issue_blocks(
         if heading != previous:
             line = f"*{markdown_to_slack(heading)}*\n{line}"
             previous = heading
-        menu = {
-            "type": "overflow",
-            "action_id": f"{ACTION_GATE}_{index}_{j}",
-            "options": [
+        menu = OverflowMenuElement(
+            action_id=f"{ACTION_GATE}_{index}_{j}",
+            options=[
                 _option("Done", _value(d=issue.draft_id, g=gate_hash(label), a=DONE, k=window_key)),
                 _option(
                     "Not applicable…",
                     _value(d=issue.draft_id, g=gate_hash(label), a=NOT_APPLICABLE, k=window_key),
                 ),
             ],
-        }
+        )
         blocks.append(_section(line, menu))
     return blocks
 
@@ -157,14 +160,13 @@ def digest_blocks(
         footer = [_context(snoozed_note)]
     elif total:
         footer = [
-            {
-                "type": "actions",
-                "block_id": "digest_controls",
-                "elements": [
+            ActionsBlock(
+                block_id="digest_controls",
+                elements=[
                     _button("Snooze 1 day", ACTION_SNOOZE_DAY, _value(k=window_key, s=1)),
                     _button("Snooze 1 week", ACTION_SNOOZE_WEEK, _value(k=window_key, s=7)),
                 ],
-            }
+            ).to_dict()
         ]
     else:
         footer = []
@@ -187,32 +189,33 @@ def not_applicable_view(
     issue: TrackedIssue, label: str, metadata: dict[str, Any]
 ) -> dict[str, Any]:
     """The modal asking why a gate does not apply; the reason goes on the box's line."""
-    return {
-        "type": "modal",
-        "callback_id": VIEW_NOT_APPLICABLE,
-        "title": {"type": "plain_text", "text": "Not applicable"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps(metadata, separators=(",", ":")),
-        "blocks": [
-            _section(f"*{issue_link(issue)}*\n☐ {markdown_to_slack(label)}"),
-            {
-                "type": "input",
-                "block_id": REASON_BLOCK,
-                "label": {"type": "plain_text", "text": "Why doesn't it apply?"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": "It goes on the box's line on GitHub: — N/A: <your reason>",
-                },
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": REASON_ACTION,
-                    "max_length": MAX_REASON,
-                    "placeholder": {"type": "plain_text", "text": "e.g. no user-facing change"},
-                },
-            },
+    return View(
+        type="modal",
+        callback_id=VIEW_NOT_APPLICABLE,
+        title=PlainTextObject(text="Not applicable"),
+        submit=PlainTextObject(text="Save"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps(metadata, separators=(",", ":")),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{issue_link(issue)}*\n☐ {markdown_to_slack(label)}"[:3000]
+                )
+            ),
+            InputBlock(
+                block_id=REASON_BLOCK,
+                label=PlainTextObject(text="Why doesn't it apply?"),
+                hint=PlainTextObject(
+                    text="It goes on the box's line on GitHub: — N/A: <your reason>"
+                ),
+                element=PlainTextInputElement(
+                    action_id=REASON_ACTION,
+                    max_length=MAX_REASON,
+                    placeholder=PlainTextObject(text="e.g. no user-facing change"),
+                ),
+            ),
         ],
-    }
+    ).to_dict()
 
 
 def thread_note_text(issue: TrackedIssue, left: int, digests: int) -> str:
