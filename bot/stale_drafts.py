@@ -16,6 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
 from bot.errors import StaleDraft
 from bot.log import get_logger
 from bot.reminder_schedule import Cadence, allowed
@@ -49,27 +57,24 @@ def nudge_blocks(draft: Draft, days: int, command: str) -> list[dict[str, Any]]:
         f"(`{command} resume {draft.id}` brings it back)."
     )
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        {
-            "type": "actions",
-            "block_id": f"nudge:{draft.id}",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Resume"},
-                    "action_id": ACTION_RESUME,
-                    "value": action_value(draft.id, None, "resume"),
-                    "style": "primary",
-                },
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Discard"},
-                    "action_id": ACTION_CANCEL,
-                    "value": action_value(draft.id, None, "cancel"),
-                    "style": "danger",
-                },
+        SectionBlock(text=MarkdownTextObject(text=text[:3000])).to_dict(),
+        ActionsBlock(
+            block_id=f"nudge:{draft.id}",
+            elements=[
+                ButtonElement(
+                    text=PlainTextObject(text="Resume"),
+                    action_id=ACTION_RESUME,
+                    value=action_value(draft.id, None, "resume"),
+                    style="primary",
+                ),
+                ButtonElement(
+                    text=PlainTextObject(text="Discard"),
+                    action_id=ACTION_CANCEL,
+                    value=action_value(draft.id, None, "cancel"),
+                    style="danger",
+                ),
             ],
-        },
+        ).to_dict(),
     ]
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+
 from bot import tracking
 from bot.reminder_blocks import issue_link
 from bot.slack_text import markdown_to_slack
@@ -47,7 +49,11 @@ def _issue_block(template: Template, issue: TrackedIssue, now: datetime) -> dict
         lines.append(f"☐ {markdown_to_slack(label)}")
     seen = issue.seen_at if issue.seen_from is not SeenFrom.FILED else None
     lines.append(f"_{_age(seen, now)}_")
-    return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}}
+    return _section("\n".join(lines))
+
+
+def _section(text: str) -> dict[str, Any]:
+    return SectionBlock(text=MarkdownTextObject(text=text[:3000])).to_dict()
 
 
 def status_reply(
@@ -72,19 +78,19 @@ def status_reply(
             if settled
             else "You have no open milestone issues filed through me."
         )
-        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+        return text, [_section(text)]
     total = sum(len(i.left(template)) for i in waiting)
     lead = (
         f"*Your milestone issues with gates left* ({total} gate{'s' if total != 1 else ''}, "
         f"{len(waiting)} issue{'s' if len(waiting) != 1 else ''}). Tick them on GitHub, "
         "or from my digest."
     )
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": lead}}]
+    blocks = [_section(lead)]
     for issue in waiting[: MAX_BLOCKS - 2]:
         blocks.append(_issue_block(template, issue, now))
     if len(waiting) > MAX_BLOCKS - 2:
         more = len(waiting) - (MAX_BLOCKS - 2)
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {more} more."}]}
+            ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more.")]).to_dict()
         )
     return lead, blocks
