@@ -1,0 +1,47 @@
+"""What the operator reads: /healthz, /metrics, and Slack's rate limits absorbed."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+from tests.e2e.harness import Author, BotProcess, wait_until
+from tests.emulators.slack_api import SlackEmulator
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_healthz_answers_with_the_database_writable(bot: BotProcess) -> None:
+    """GET /healthz is 200 and says the database took a write."""
+    status, body = _get(bot.url + "/healthz")
+    assert status == 200 and json.loads(body) == {"ok": True, "database": "ok"}
+
+
+def test_metrics_count_events_by_outcome_and_time_the_acks(alice: Author, bot: BotProcess) -> None:
+    """GET /metrics counts answers recorded and refused, and has the ack latency histogram."""
+    alice.start()
+    alice.say("Bound retries", expect="Question 2 of 16")
+    alice.say("M9", expect="isn't one of the choices")
+    status, text = _get(bot.url + "/metrics")
+    assert status == 200
+    assert 'milestone_bot_events_total{event="answer.recorded",outcome="ok"} 1.0' in text
+    assert 'milestone_bot_events_total{event="answer.rejected",outcome="refused"} 1.0' in text
+    assert 'milestone_bot_request_seconds_count{route="/slack/events"}' in text
+
+
+def test_a_rate_limited_slack_is_waited_out_and_the_question_still_arrives(
+    alice: Author, slack: SlackEmulator, bot: BotProcess
+) -> None:
+    """A 429 with Retry-After on posting the next question is retried; nothing is lost."""
+    alice.start()
+    slack.rate_limit("chat.postMessage", retry_after=1)
+    alice.say("Bound retries", expect="Question 2 of 16")
+    assert [c.status for c in slack.calls("chat.postMessage")][-2:] == [429, 200]
+    wait_until(lambda: '"answer.recorded"' in bot.logs(), what="the answer's log line")
