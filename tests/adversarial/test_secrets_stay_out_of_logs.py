@@ -45,6 +45,11 @@ def test_secrets_never_reach_a_log_line_or_a_message(tmp_path: Path) -> None:
             requests.message_event(
                 "m2", user=alice.user, channel=alice.channel, thread_ts=alice.thread_ts
             )
+            # The next question's post failed (500): wait for that before answering on.
+            wait_until(
+                lambda: any(c.status == 500 for c in slack.calls("chat.postMessage")),
+                what="the failed post",
+            )
             alice.say("back", expect="Question 1 of")
             gh.inject("POST", f"/repos/{REPO}/issues", Fault.bad_credentials())
             answer_until_preview(alice)
