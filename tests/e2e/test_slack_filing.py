@@ -194,8 +194,14 @@ def test_a_typed_draft_becomes_one_issue_with_everything_right(
     assert issue.assignees == ["alice"]
     url = f"{gh.web_url}/acme/execution/issues/{issue.number}"
     assert f"<{url}|#{issue.number} [Reliability] Bound cancel/replace" in message_text(replies[-1])
-    root = slack.message(author.channel, author.thread_ts or "")
-    assert f"<@{ALICE}>'s Reliability Milestone is filed: <{url}|#{issue.number}" in root.text
+    # The root message is updated right after the link is posted.
+    wait_until(
+        lambda: (
+            f"<@{ALICE}>'s Reliability Milestone is filed: <{url}|#{issue.number}"
+            in (slack.message(author.channel, author.thread_ts or "").text or "")
+        ),
+        what="the root message to say filed",
+    )
     assert (draft.status, draft.issue_number, draft.issue_url) == (
         DraftStatus.FILED,
         issue.number,
