@@ -24,7 +24,7 @@ from bot.slack_poster import SlackPoster
 from bot.slack_preview import blocks_fallback_text, preview_messages
 from bot.slack_text import markdown_to_slack, slack_to_markdown
 from bot.slack_users import UserDirectory
-from bot.store import Location, Store
+from bot.store import Location, Session, Store
 from flows import engine
 from flows.answers import parse_control
 from flows.draft import Draft, DraftStatus
@@ -134,20 +134,15 @@ class Conversations:
             team=origin.team,
             correlation_id=origin.correlation_id,
         )
-        root_text = f"<@{origin.user}> is drafting a Reliability Milestone; answers in the thread."
-        if draft.title:
-            root_text = (
-                f"<@{origin.user}> is drafting a Reliability Milestone: "
-                f"*{markdown_to_slack(draft.title)}*. Answers in the thread."
-            )
+        root_text = self._root_text(origin.user, draft.title)
         channel = origin.channel
-        root_ts, error = self._post_root(channel, root_text)
+        root_ts, error = self.poster.post_or_error(channel, root_text)
         moved = False
         if root_ts is None and error in CANNOT_POST:
-            dm = self._open_dm(origin.user)
+            dm = self.poster.open_dm(origin.user)
             if dm is not None:
                 channel = dm
-                root_ts, error = self._post_root(channel, root_text)
+                root_ts, error = self.poster.post_or_error(channel, root_text)
                 moved = root_ts is not None
         if root_ts is None:
             respond(
@@ -176,26 +171,14 @@ class Conversations:
         self._speak(draft, location, outcome)
         return draft.id
 
-    def _post_root(self, channel: str, text: str) -> tuple[str | None, str | None]:
-        from slack_sdk.errors import SlackApiError
-
-        try:
-            response = self.poster.client.chat_postMessage(channel=channel, text=text)
-        except SlackApiError as exc:
-            from bot.slack_poster import slack_error
-
-            reason = slack_error(exc)
-            self._log.warning(
-                "slack.call_failed", method="chat.postMessage", reason=reason, channel=channel
+    @staticmethod
+    def _root_text(user: str, title: str) -> str:
+        if title:
+            return (
+                f"<@{user}> is drafting a Reliability Milestone: "
+                f"*{markdown_to_slack(title)}*. Answers in the thread."
             )
-            return None, reason
-        return str(response["ts"]), None
-
-    def _open_dm(self, user: str) -> str | None:
-        data = self.poster._call("conversations.open", users=user)
-        if not data:
-            return None
-        return str(data["channel"]["id"])
+        return f"<@{user}> is drafting a Reliability Milestone; answers in the thread."
 
     def drafts_blocks(self, user: str) -> list[dict[str, Any]]:
         with self.store.session(readonly=True) as s:
@@ -206,11 +189,12 @@ class Conversations:
     def resume(self, origin: Origin, draft_id: str, respond: Respond) -> None:
         """Pick a draft up again: re-ask where it stands, in its thread."""
         with self.store.session() as s:
-            draft = self._owned(s, draft_id, origin, respond)
-            if draft is None:
-                return
-            location = s.location(draft.id)
-            if draft.status in (DraftStatus.CANCELLED, DraftStatus.ARCHIVED):
+            draft = self._owned(s, draft_id, origin)
+            location = s.location(draft.id) if isinstance(draft, Draft) else None
+            if isinstance(draft, Draft) and draft.status in (
+                DraftStatus.CANCELLED,
+                DraftStatus.ARCHIVED,
+            ):
                 before = draft
                 draft = draft.model_copy(update={"status": DraftStatus.DRAFTING})
                 draft = s.record(
@@ -221,14 +205,16 @@ class Conversations:
                     source=origin.source,
                     correlation_id=origin.correlation_id,
                 )
+        if isinstance(draft, str):
+            respond(text=draft, response_type="ephemeral")
+            return
         if draft.status is DraftStatus.FILED:
             respond(text=self._filed_text(draft), response_type="ephemeral")
             return
         if location is None:
             # The thread was never posted: start one where the author is now.
-            root_ts, error = self._post_root(
-                origin.channel,
-                f"<@{origin.user}> is drafting a Reliability Milestone; answers in the thread.",
+            root_ts, error = self.poster.post_or_error(
+                origin.channel, self._root_text(origin.user, draft.title)
             )
             if root_ts is None:
                 respond(
@@ -254,34 +240,29 @@ class Conversations:
         self._typed_command(origin, draft_id, "cancel", respond)
 
     def _typed_command(self, origin: Origin, draft_id: str, text: str, respond: Respond) -> None:
-        with self.store.session() as s:
-            draft = self._owned(s, draft_id, origin, respond)
-            if draft is None:
-                return
-            location = s.location(draft.id)
+        with self.store.session(readonly=True) as s:
+            draft = self._owned(s, draft_id, origin)
+            location = s.location(draft.id) if isinstance(draft, Draft) else None
+        if isinstance(draft, str):
+            respond(text=draft, response_type="ephemeral")
+            return
         if location is None:
             respond(text=f"Draft `{draft_id}` has no thread yet.", response_type="ephemeral")
             return
         self.answer(origin, location, text, key=None, message_ts=None)
         respond(text=f"Done: `{text}` on `{draft_id}`.", response_type="ephemeral")
 
-    def _owned(self, s: Any, draft_id: str, origin: Origin, respond: Respond) -> Draft | None:
-        from bot.errors import UnknownDraft
+    def _owned(self, s: Session, draft_id: str, origin: Origin) -> Draft | str:
+        """The author's draft, or what to tell them (no such draft, or not theirs).
 
+        Nothing is said here: the caller answers once its transaction is over.
+        """
         try:
             draft = s.get(draft_id.strip())
         except UnknownDraft:
-            respond(
-                text=f"There is no draft `{draft_id}`. `{self.command} drafts` lists yours.",
-                response_type="ephemeral",
-            )
-            return None
+            return f"There is no draft `{draft_id}`. `{self.command} drafts` lists yours."
         if draft.author != origin.user:
-            respond(
-                text=f"Only <@{draft.author}> can change draft `{draft.id}`.",
-                response_type="ephemeral",
-            )
-            return None
+            return f"Only <@{draft.author}> can change draft `{draft.id}`."
         return draft
 
     # ----- answers --------------------------------------------------------------------
@@ -351,10 +332,7 @@ class Conversations:
                 draft = s.find_by_thread(location.team, location.channel, location.thread_ts)
                 if draft is None:
                     return None
-                keys = [
-                    k for k in (f"slack:event:{origin.correlation_id}", key) if k and k[-1] != ":"
-                ]
-                if not all([s.claim(k, draft.id) for k in keys]):
+                if not self._claim_delivery(s, origin, key, draft.id):
                     self._log.info(
                         "answer.duplicate", draft_id=draft.id, correlation_id=origin.correlation_id
                     )
@@ -421,6 +399,16 @@ class Conversations:
         self._speak(outcome.draft, location, outcome, origin=origin)
         return outcome
 
+    @staticmethod
+    def _claim_delivery(s: Session, origin: Origin, key: str | None, draft_id: str) -> bool:
+        """Claim the delivery's event id and the message's own key; False for a repeat.
+
+        Both are claimed (not short-circuited): a Slack retry repeats the event id, and an
+        edit that overtook its message repeats the message key under another event id.
+        """
+        keys = [f"slack:event:{origin.correlation_id}" if origin.correlation_id else "", key]
+        return all([s.claim(k, draft_id) for k in keys if k])
+
     def _check_before_engine(
         self,
         origin: Origin,
@@ -448,8 +436,7 @@ class Conversations:
             return checked
         with self.store.session() as s:
             draft = s.get(draft.id)
-            keys = [k for k in (f"slack:event:{origin.correlation_id}", key) if k and k[-1] != ":"]
-            if not all([s.claim(k, draft.id) for k in keys]):
+            if not self._claim_delivery(s, origin, key, draft.id):
                 return None  # a retried delivery: refused once already
             s.record(
                 draft,
@@ -516,6 +503,10 @@ class Conversations:
                     return
                 try:
                     outcome = engine.reanswer(self.flow, draft, link.question_id, new_text)
+                except DraftReadOnly as exc:
+                    read_only = str(exc)
+                else:
+                    read_only = ""
                     if refusal:
                         outcome = Outcome(
                             draft,
@@ -523,29 +514,27 @@ class Conversations:
                             kind="rejected",
                             question_id=link.question_id,
                         )
-                except DraftReadOnly as exc:
-                    self.poster.ephemeral(
-                        channel,
-                        origin.user,
-                        markdown_to_slack(str(exc)),
-                        thread_ts=location.thread_ts,
+                    s.record(
+                        draft,
+                        outcome.draft,
+                        kind="edit" if not outcome.rejected else "rejected",
+                        actor=origin.user,
+                        source=origin.source,
+                        correlation_id=origin.correlation_id,
+                        input=new_text,
+                        question_id=link.question_id,
                     )
-                    return
-                s.record(
-                    draft,
-                    outcome.draft,
-                    kind="edit" if not outcome.rejected else "rejected",
-                    actor=origin.user,
-                    source=origin.source,
-                    correlation_id=origin.correlation_id,
-                    input=new_text,
-                    question_id=link.question_id,
-                )
         except StoreError as exc:
             thread_ts = message.get("thread_ts")
             self._log_store_failure("answer.store_failed", exc, origin, channel, thread_ts)
             self._tell_store_failed(
                 origin, channel, thread_ts, doing="save your edit", retry="Edit it again"
+            )
+            return
+        if read_only:
+            # Said once the transaction is over: no Slack call holds the database lock.
+            self.poster.ephemeral(
+                channel, origin.user, markdown_to_slack(read_only), thread_ts=location.thread_ts
             )
             return
         question = self.flow.question(link.question_id)

@@ -29,33 +29,36 @@ class SlackPoster:
         self.client = client
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any] | None:
+        return self._call_or_error(method, **kwargs)[0]
+
+    def _call_or_error(self, method: str, **kwargs: Any) -> tuple[dict[str, Any] | None, str]:
+        """(Slack's answer, "") or (None, the reason it failed)."""
         started = time.perf_counter()
         try:
             response = self.client.api_call(method, json=kwargs)
         except SlackApiError as exc:
-            log.warning(
-                "slack.call_failed",
-                method=method,
-                reason=slack_error(exc),
-                channel=kwargs.get("channel"),
-                duration_ms=round((time.perf_counter() - started) * 1000, 1),
-            )
-            return None
+            reason = slack_error(exc)
         except Exception as exc:  # noqa: BLE001 - network faults: logged, the answer is kept
+            reason = redact(type(exc).__name__ + ": " + str(exc))[:300]
+        else:
+            reason = ""
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        if reason:
             log.warning(
                 "slack.call_failed",
                 method=method,
-                reason=redact(type(exc).__name__ + ": " + str(exc))[:300],
+                reason=reason,
                 channel=kwargs.get("channel"),
+                duration_ms=duration_ms,
             )
-            return None
+            return None, reason
         log.info(
             "slack.call",
             method=method,
             channel=kwargs.get("channel"),
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            duration_ms=duration_ms,
         )
-        return response.data if isinstance(response.data, dict) else None
+        return (response.data if isinstance(response.data, dict) else None), ""
 
     def post(
         self,
@@ -66,13 +69,29 @@ class SlackPoster:
         blocks: list[dict[str, Any]] | None = None,
     ) -> str | None:
         """Post a message; its ts, or None if Slack refused."""
+        return self.post_or_error(channel, text, thread_ts=thread_ts, blocks=blocks)[0]
+
+    def post_or_error(
+        self,
+        channel: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> tuple[str | None, str]:
+        """(the message's ts, "") or (None, Slack's error, such as not_in_channel)."""
         args: dict[str, Any] = {"channel": channel, "text": text[:3900]}
         if thread_ts:
             args["thread_ts"] = thread_ts
         if blocks:
             args["blocks"] = blocks
-        data = self._call("chat.postMessage", **args)
-        return str(data["ts"]) if data and "ts" in data else None
+        data, error = self._call_or_error("chat.postMessage", **args)
+        return (str(data["ts"]) if data and "ts" in data else None), error
+
+    def open_dm(self, user: str) -> str | None:
+        """The id of the bot's DM with `user`, opening it if need be."""
+        data = self._call("conversations.open", users=user)
+        return str(data["channel"]["id"]) if data else None
 
     def update(
         self, channel: str, ts: str, text: str, *, blocks: list[dict[str, Any]] | None = None

@@ -210,6 +210,21 @@ def test_a_typed_draft_becomes_one_issue_with_everything_right(
     author.say(
         "edit title", expect=f"This draft is filed as #{issue.number}; changes now go on GitHub."
     )
+    # Editing an answer already sent says the same, privately, and changes nothing.
+    first = next(m for m in slack.messages(author.channel, author.thread_ts) if m.user == ALICE)
+    author.requests.message_changed(
+        first.ts, "A new title", channel=author.channel, thread_ts=author.thread_ts
+    )
+    wait_until(
+        lambda: [
+            m
+            for m in slack.messages(author.channel, author.thread_ts, viewer=ALICE)
+            if m.is_ephemeral and f"This draft is filed as #{issue.number}" in (m.text or "")
+        ],
+        what="the private note that the draft is filed",
+    )
+    with Store(db_path(tmp_path)).session() as s:
+        assert s.get(draft.id).title == draft.title
 
     # The login is remembered: the next draft doesn't ask it.
     author.start()
