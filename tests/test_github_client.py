@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth, Github, GithubException, GithubRetry
 
 from bot.errors import ConfigError
@@ -23,6 +21,7 @@ from bot.github_client import (
     read_private_key,
 )
 from bot.settings import Settings
+from tests.emulators.app_keys import app_key_pair
 from tests.emulators.github_api import Fault, GitHubEmulator
 
 TOKEN = "ghp-milestone-bot-0001"
@@ -42,18 +41,7 @@ def gh() -> Iterator[GitHubEmulator]:
 @pytest.fixture(scope="module")
 def app_key() -> tuple[str, str]:
     """An RSA key pair (private PEM, public PEM) for the App's JWTs."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    return app_key_pair()
 
 
 def settings(**values: object) -> Settings:

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.slack_blocks import ACTION_FILE
 from bot.store import Store
@@ -24,6 +22,7 @@ from flows.questions import build_flow
 from flows.render import marker, render_issue
 from flows.template import load_template
 from tests.e2e.harness import Author, BotProcess, bot_environment, message_text, wait_until
+from tests.emulators.app_keys import app_key_pair
 from tests.emulators.github_api import Fault, GitHubEmulator
 from tests.emulators.slack_api import ALICE, Message, SlackEmulator
 from tests.emulators.slack_requests import SlackRequests
@@ -456,17 +455,7 @@ def test_a_github_app_files_as_its_bot(
     tmp_path: Path, slack: SlackEmulator, gh: GitHubEmulator
 ) -> None:
     """With GITHUB_APP_ID and a key file, the issue is filed by "<slug>[bot]"."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    pem, public = app_key_pair()
     gh.add_app(4242, "milestone-bot", public_key_pem=public)
     gh.add_installation(77, 4242, "acme")
     key_file = tmp_path / "app.pem"

@@ -15,7 +15,6 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from github import (
     Auth,
@@ -27,6 +26,7 @@ from github import (
     UnknownObjectException,
 )
 
+from tests.emulators.app_keys import app_key_pair
 from tests.emulators.github_api import FakeClock, Fault, GitHubEmulator
 from tests.emulators.github_webhooks import post_issues_event, sign_webhook
 
@@ -54,18 +54,7 @@ def gh() -> Iterator[GitHubEmulator]:
 @pytest.fixture(scope="module")
 def app_key() -> tuple[str, str]:
     """An RSA key pair (private PEM, public PEM) for GitHub App JWTs."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    return app_key_pair()
 
 
 def client(gh: GitHubEmulator, **kwargs: Any) -> Github:
