@@ -45,7 +45,7 @@ from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 
 from bot.github_client import GitHubAccess
 from bot.log import get_logger
-from bot.store import Store, utc_now
+from bot.store import Session, Store, utc_now
 from flows.draft import Draft, DraftStatus
 from flows.render import as_filed, marker, render_issue
 from flows.template import Template
@@ -343,14 +343,7 @@ class FilingService:
                 return FilingResult(
                     FilingOutcome.IN_PROGRESS, draft.id, busy_until=record.lease_until
                 )
-            s.log_filing(
-                draft.id,
-                "claimed",
-                actor=attempt.actor,
-                source=attempt.source,
-                correlation_id=attempt.correlation_id,
-                detail=f"attempt {record.attempts} by {attempt.owner}",
-            )
+            _journal(s, attempt, "claimed", detail=f"attempt {record.attempts} by {attempt.owner}")
             return draft
 
     def _renew(self, attempt: _Attempt, extra: float = 0.0) -> None:
@@ -405,12 +398,10 @@ class FilingService:
         until = self._clock() + timedelta(seconds=seconds)
         self._renew(attempt, extra=seconds)
         with self.store.session() as s:
-            s.log_filing(
-                attempt.draft_id,
+            _journal(
+                s,
+                attempt,
                 "waited",
-                actor=attempt.actor,
-                source=attempt.source,
-                correlation_id=attempt.correlation_id,
                 status=error.status,
                 request_id=error.request_id,
                 detail=f"rate limited ({error.message[:200]}); waiting {seconds:g} s",
@@ -722,12 +713,10 @@ class FilingService:
     def _release_failed(self, attempt: _Attempt, failure: FilingFailure | GitHubError) -> None:
         with self.store.session() as s:
             s.finish_filing(attempt.draft_id, attempt.owner, "failed")
-            s.log_filing(
-                attempt.draft_id,
+            _journal(
+                s,
+                attempt,
                 "failed",
-                actor=attempt.actor,
-                source=attempt.source,
-                correlation_id=attempt.correlation_id,
                 status=failure.status,
                 request_id=failure.request_id,
                 detail=str(failure.message)[:1000],
@@ -744,12 +733,10 @@ class FilingService:
         issue_number: int | None = None,
     ) -> None:
         with self.store.session() as s:
-            s.log_filing(
-                attempt.draft_id,
+            _journal(
+                s,
+                attempt,
                 event,
-                actor=attempt.actor,
-                source=attempt.source,
-                correlation_id=attempt.correlation_id,
                 status=error.status if error else status,
                 request_id=error.request_id if error else request_id,
                 detail=error.detail[:1000] if error else None,
@@ -890,3 +877,15 @@ def result_lines(result: FilingResult, *, tz: tzinfo | None = None) -> list[str]
         return [f"I'm already filing this draft; the link will appear in a moment.{until}"]
     assert result.failure is not None
     return [result.failure.message]
+
+
+def _journal(s: Session, attempt: _Attempt, event: str, **fields: Any) -> None:
+    """One step of `attempt` in the filing journal (status, request_id, detail, issue_number)."""
+    s.log_filing(
+        attempt.draft_id,
+        event,
+        actor=attempt.actor,
+        source=attempt.source,
+        correlation_id=attempt.correlation_id,
+        **fields,
+    )
