@@ -24,7 +24,7 @@ class UserDirectory:
     client: WebClient
 
     def get(self, user_id: str) -> UserRecord:
-        with self.store.session() as s:
+        with self.store.session(readonly=True) as s:
             known = s.user(user_id)
         if known is not None and known.display_name:
             return known

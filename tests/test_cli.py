@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 import sqlite3
 import subprocess
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import structlog
 
 from bot.cli import COMMANDS, main, read_environment
 from bot.migrations import SCHEMA_VERSION
@@ -396,3 +398,42 @@ def test_every_command_and_setting_is_in_the_readme() -> None:
         assert f"milestone-bot {command.name}" in readme, command.name
     for variable in ("DATABASE_PATH", "TEMPLATE_PATH"):
         assert f"`{variable}`" in readme, variable
+
+
+def test_backup_copies_a_live_database_that_replays(cli, db_path: Path, tmp_path: Path) -> None:
+    """`backup` copies the database while it is in use; the copy replays; a target is never
+    overwritten."""
+    run = cli("chat", stdin=_lines("Cancel storms block protective exits", "3"))
+    draft_id = _draft_id(run.out)
+    target = tmp_path / "backups" / "copy.db"
+    holder = sqlite3.connect(db_path)  # another reader, as the running bot would be
+    try:
+        holder.execute("BEGIN")
+        holder.execute("SELECT count(*) FROM journal").fetchone()
+        done = cli("backup", str(target))
+    finally:
+        holder.close()
+    assert done.code == 0 and str(target) in done.out
+    assert cli("replay", draft_id, db=target).code == 0
+    assert cli("show", draft_id, db=target).out.startswith("[Reliability] Cancel storms")
+    again = cli("backup", str(target))
+    assert again.code == 2 and "exists" in again.err
+
+
+def test_serve_warns_when_the_database_is_under_a_temporary_directory(tmp_path: Path) -> None:
+    """An SQLite file under the temporary directory gets a storage.ephemeral warning."""
+    from bot.log import configure_logging
+    from bot.serve import warn_if_ephemeral
+
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging(stream=buffer)
+    try:
+        warn_if_ephemeral(tmp_path / "milestones.db")
+        warn_if_ephemeral(Path(__file__).resolve().parent / "milestones.db")
+    finally:
+        structlog.reset_defaults()
+        root.handlers[:], root.level = handlers, level
+    lines = [line for line in buffer.getvalue().splitlines() if "storage.ephemeral" in line]
+    assert len(lines) == 1 and "persistent disk" in lines[0]
