@@ -409,6 +409,7 @@ class FilingService:
         log.info(
             "github.rate_limited",
             draft_id=attempt.draft_id,
+            reason=f"rate limited; waiting {seconds:g} s",
             wait_seconds=seconds,
             status=error.status,
             request_id=error.request_id,
@@ -702,6 +703,7 @@ class FilingService:
         log.warning(
             "github.filing_failed",
             draft_id=attempt.draft_id,
+            reason=failure.kind.value,
             kind=failure.kind.value,
             status=failure.status,
             request_id=failure.request_id,
