@@ -1,7 +1,7 @@
 """The baseline: a Bolt app that only acks and posts one message per answer.
 
 It runs on the same server stack as `milestone-bot serve` (Bolt's Flask adapter under
-gunicorn through `bot.server.run_gunicorn`: one worker, gthread, LISTENER_THREADS threads,
+gunicorn through `bot.runtime.server.run_gunicorn`: one worker, gthread, LISTENER_THREADS threads,
 and a listener pool of the same size), so the ratios in the table measure what the bot does
 on top of Bolt, not a difference of servers.
 
@@ -20,7 +20,7 @@ from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.server import run_gunicorn
+from bot.runtime.server import run_gunicorn
 
 DEFAULT_THREADS = 16  # the bot's LISTENER_THREADS default (bot/settings.py)
 REPLY = "Got it."

@@ -25,7 +25,7 @@ from pathlib import Path
 from bench.closed_loop import LoopRun, run_closed_loop
 from bench.drafting import start_drafts
 from bench.slack import WatchedSlack
-from bot.store import Store
+from bot.storage.store import Store
 from tests.emulators.slack_api import RELIABILITY
 from tests.emulators.slack_requests import SlackRequests
 

@@ -1,6 +1,6 @@
 """Figure 3: a reminder sweep over 1,000 tracked issues of which 10 changed on GitHub.
 
-1,000 FILED drafts (seeded through bot.store.Store, spread over authors) have their issues
+1,000 FILED drafts (seeded through bot.storage.store.Store, spread over authors) have their issues
 on the GitHub emulator; the sweep runs in this process exactly as serve's loop runs it, at
 moments the benchmark chooses (the sweep takes `now`). Two sweeps are measured, each after
 10 issues got a gate ticked on GitHub:
@@ -13,7 +13,7 @@ at that moment are sent too, to the Slack emulator). Each checks that the sweep 
 changes, so a sweep that skipped work could not pass. The adopting sweep and the first round
 of checks after adoption (no ETags yet) are reported in the notes.
 
-Entry point it expects (bot/sweep.py, issue 5): `Sweeper(store=, template=, settings=,
+Entry point it expects (bot/reminders/sweep.py, issue 5): `Sweeper(store=, template=, settings=,
 slack=, github=)` with `.sweep(now: datetime) -> report` (report.complete, report.requests).
 Until that exists the row says "not available (reminders not built)".
 """
@@ -33,7 +33,7 @@ from typing import Any
 
 from bench.processes import clean_environment
 from bench.seeding import flow_steps
-from bot.store import Location, Store
+from bot.storage.store import Location, Store
 from flows import engine
 from flows.draft import DraftStatus
 from flows.questions import build_flow
@@ -52,15 +52,15 @@ CATCH_UP_SWEEPS = 5  # bound on the sweeps that finish a round of single-issue c
 
 def missing() -> str | None:
     """Why the sweep cannot be measured yet, or None when it can."""
-    if importlib.util.find_spec("bot.sweep") is None:
+    if importlib.util.find_spec("bot.reminders.sweep") is None:
         return "not available (reminders not built)"
     try:
-        module = importlib.import_module("bot.sweep")
+        module = importlib.import_module("bot.reminders.sweep")
     except Exception as exc:  # noqa: BLE001 - a half-built module is reported, not raised
-        return f"not available (bot.sweep does not import: {type(exc).__name__}: {exc})"
+        return f"not available (bot.reminders.sweep does not import: {type(exc).__name__}: {exc})"
     sweeper = getattr(module, "Sweeper", None)
     if sweeper is None or not callable(getattr(sweeper, "sweep", None)):
-        return "not available (bot/sweep.py has no Sweeper.sweep yet)"
+        return "not available (bot/reminders/sweep.py has no Sweeper.sweep yet)"
     return None
 
 
@@ -145,9 +145,9 @@ def build_sweeper(
 ) -> tuple[Any, Store, Any]:
     """The Sweeper as serve builds it, on these emulators; the store and settings it uses."""
     from bot.app import build_slack_client
-    from bot.github_client import build_github_access
+    from bot.github.client import build_github_access
+    from bot.reminders.sweep import Sweeper
     from bot.settings import Settings
-    from bot.sweep import Sweeper
 
     with _without_bot_environment():
         settings = Settings(

@@ -1,4 +1,4 @@
-"""A database holding many drafts, written through bot.store.Store as the bot writes them.
+"""A database holding many drafts, written through bot.storage.store.Store as the bot writes them.
 
 Drafts are spread over authors, over the last 90 days, and over every stage of the flow:
 some just started, most part-way, some filed, cancelled or archived, each with the journal
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.drafting import ANSWERS
-from bot.store import Location, Session, Store
+from bot.storage.store import Location, Session, Store
 from flows import engine
 from flows.draft import Draft, DraftStatus
 from flows.questions import Flow, build_flow

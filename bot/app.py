@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -19,31 +18,18 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.conversation import Conversations, Filer
-from bot.github_client import GitHubAccess, build_github_access, github_configured
+from bot.filing.from_slack import build_conversations
+from bot.github.client import build_github_access, github_configured
+from bot.listeners.services import Services
+from bot.listeners.slack_listeners import register_listeners
 from bot.settings import ConfigError, Settings
-from bot.slack_filing import build_conversations
-from bot.slack_listeners import register_listeners
-from bot.slack_poster import SlackPoster
-from bot.slack_users import UserDirectory
-from bot.store import Store
+from bot.slack.conversation import Filer
+from bot.slack.poster import SlackPoster
+from bot.slack.users import UserDirectory
+from bot.storage.store import Store
 from flows import engine
-from flows.questions import Flow, build_flow
-from flows.template import Template, load_template
-
-
-@dataclass
-class Services:
-    """Everything the Slack listeners need, built once per process."""
-
-    settings: Settings
-    store: Store
-    template: Template
-    flow: Flow
-    client: WebClient
-    conversations: Conversations
-    users: UserDirectory
-    github: GitHubAccess | None = None  # set when GITHUB_* settings are
+from flows.questions import build_flow
+from flows.template import load_template
 
 
 def build_slack_client(settings: Settings) -> WebClient:

@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     github_app_private_key: SecretStr | None = None
     github_app_installation_id: int | None = Field(default=None, ge=1)
 
-    # Gate reminders (bot/sweep.py, bot/reminder_schedule.py); the README explains each.
+    # Gate reminders (bot/reminders/sweep.py, bot/reminders/schedule.py); the README explains each.
     github_webhook_secret: SecretStr | None = None
     reminder_sweep_minutes: int = Field(default=5, ge=0, le=1440)
     reminder_first_digest_days: int = Field(default=2, ge=0, le=60)

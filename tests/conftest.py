@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store
+from bot.storage.store import Store
 from flows.template import Template, load_template
 
 START = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import structlog
 
-from bot.cli import COMMANDS, main, read_environment
-from bot.migrations import SCHEMA_VERSION
-from bot.store import Store
+from bot.runtime.cli import COMMANDS, main, read_environment
+from bot.storage.migrations import SCHEMA_VERSION
+from bot.storage.store import Store
 from flows.draft import DraftStatus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -423,7 +423,7 @@ def test_backup_copies_a_live_database_that_replays(cli, db_path: Path, tmp_path
 def test_serve_warns_when_the_database_is_under_a_temporary_directory(tmp_path: Path) -> None:
     """An SQLite file under the temporary directory gets a storage.ephemeral warning."""
     from bot.log import configure_logging
-    from bot.serve import warn_if_ephemeral
+    from bot.runtime.serve import warn_if_ephemeral
 
     buffer = io.StringIO()
     root = logging.getLogger()

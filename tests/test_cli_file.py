@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.store import Store
+from bot.runtime.cli import main
+from bot.storage.store import Store
 from flows.draft import DraftStatus
 from flows.render import marker, render_issue
 from flows.template import load_template

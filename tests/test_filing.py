@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.file_touch_check import FileTouchChecker, plan_path, touch_note, unknown_paths
-from bot.filing import (
+from bot.filing.once import (
     FailureKind,
     FilingOutcome,
     FilingResult,
@@ -26,8 +25,9 @@ from bot.filing import (
     rate_limit_wait,
     result_lines,
 )
-from bot.github_client import GitHubAccess, GitHubConfig
-from bot.store import Location, Store
+from bot.github.client import GitHubAccess, GitHubConfig
+from bot.github.touch_check import FileTouchChecker, plan_path, touch_note, unknown_paths
+from bot.storage.store import Location, Store
 from flows import engine
 from flows.draft import Draft, DraftStatus
 from flows.errors import DraftReadOnly, InvalidAnswer
@@ -534,7 +534,7 @@ def test_the_primary_limit_waits_for_the_reset(
 
 def test_rate_limit_wait_follows_githubs_rules() -> None:
     """Retry-After first, then the reset when nothing remains, else a minute; not a limit: None."""
-    from bot.filing import GitHubError
+    from bot.filing.once import GitHubError
 
     now = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
     reset = str(int(now.timestamp()) + 90)

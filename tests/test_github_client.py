@@ -12,7 +12,7 @@ import requests
 from github import Auth, Github, GithubException, GithubRetry
 
 from bot.errors import ConfigError
-from bot.github_client import (
+from bot.github.client import (
     GitHubAccess,
     GitHubConfig,
     build_retry,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.reminder_schedule import (
+from bot.reminders.schedule import (
     Cadence,
     Due,
     add_working_days,

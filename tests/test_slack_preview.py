@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot.slack_preview import (
+from bot.slack.preview import (
     MAX_BLOCKS,
     MAX_FALLBACK_TEXT,
     MAX_HEADER_TEXT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack_text import markdown_to_slack, slack_to_markdown
+from bot.slack.text import markdown_to_slack, slack_to_markdown
 
 USERS = {"U0ALICE001": ("Alice Liddell", None), "U0BOB00001": ("bob", "bob-gh")}
 

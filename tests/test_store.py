@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-import bot.store
+import bot.storage.store
 from bot.errors import (
     DatabaseCorrupt,
     DatabaseUnreadable,
@@ -22,9 +22,9 @@ from bot.errors import (
     StaleDraft,
     UnknownDraft,
 )
-from bot.ids import ALPHABET, new_draft_id, normalize_draft_id
-from bot.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
-from bot.store import Location, Store
+from bot.storage.ids import ALPHABET, new_draft_id, normalize_draft_id
+from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
+from bot.storage.store import Location, Store
 from flows.draft import Draft, DraftStatus, FlowState, GateState, GateStatus
 from tests.conftest import FakeClock
 
@@ -283,7 +283,7 @@ def test_new_draft_id_skips_ids_in_use(store: Store, monkeypatch: pytest.MonkeyP
     """When the random id is already taken, the session draws another."""
     taken = _new(store, author="U1").id
     candidates = iter([taken, taken, "ms-fresh1"])
-    monkeypatch.setattr(bot.store, "new_draft_id", lambda: next(candidates))
+    monkeypatch.setattr(bot.storage.store, "new_draft_id", lambda: next(candidates))
     with store.session() as s:
         assert s.new_draft_id() == "ms-fresh1"
 
@@ -395,9 +395,9 @@ def test_message_answers_are_linked_and_relinked(store: Store) -> None:
     with store.session() as s:
         assert s.message_answer("C1", "1.0") is None
         s.link_message("C1", "1.0", draft.id, "problem")
-        assert s.message_answer("C1", "1.0") == bot.store.MessageAnswer(draft.id, "problem")
+        assert s.message_answer("C1", "1.0") == bot.storage.store.MessageAnswer(draft.id, "problem")
         s.link_message("C1", "1.0", draft.id, "title")
-        assert s.message_answer("C1", "1.0") == bot.store.MessageAnswer(draft.id, "title")
+        assert s.message_answer("C1", "1.0") == bot.storage.store.MessageAnswer(draft.id, "title")
 
 
 def test_users_are_saved_and_updated_field_by_field(store: Store) -> None:
@@ -407,7 +407,7 @@ def test_users_are_saved_and_updated_field_by_field(store: Store) -> None:
         s.save_user("U1", display_name="Ada", tz="Europe/Paris")
         s.save_user("U1", github_login="ada-l", notified={"ms-aaaaaa": "2025-03-03"})
     with store.session() as s:
-        assert s.user("U1") == bot.store.UserRecord(
+        assert s.user("U1") == bot.storage.store.UserRecord(
             "U1",
             display_name="Ada",
             tz="Europe/Paris",

@@ -6,7 +6,7 @@ import multiprocessing
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
-from bot.store import Store
+from bot.storage.store import Store
 from flows.draft import Draft
 
 ANSWERS = 250

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.cli import main as cli_main
+from bot.runtime.cli import main as cli_main
 from flows.draft import Draft
 from flows.template import markdown_parser
 from tests.e2e.harness import ROOT, Author, BotProcess, wait_until

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store
+from bot.storage.store import Store
 from flows.template import load_template
 from tests.e2e.harness import BotProcess, bot_environment, wait_until
 from tests.emulators.github_api import GitHubEmulator

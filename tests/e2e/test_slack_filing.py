@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from bot.slack_blocks import ACTION_FILE
-from bot.store import Store
+from bot.slack.blocks import ACTION_FILE
+from bot.storage.store import Store
 from flows.draft import Draft, DraftStatus, FlowState
 from flows.questions import build_flow
 from flows.render import marker, render_issue

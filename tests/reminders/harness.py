@@ -22,16 +22,16 @@ from slack_sdk import WebClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot.app import build_services, create_app
-from bot.github_client import build_github_access
-from bot.github_webhook import GitHubWebhook
-from bot.server import create_web_app
+from bot.github.client import build_github_access
+from bot.github.webhook import GitHubWebhook
+from bot.reminders.sweep import Sweeper, SweepReport
+from bot.runtime.server import create_web_app
 from bot.settings import Settings
-from bot.store import Location, Store
-from bot.sweep import Sweeper, SweepReport
-from bot.tracking import TrackedIssue
+from bot.storage.store import Location, Store
 from flows.draft import Draft, DraftStatus
 from flows.render import render_issue
 from flows.template import Template
+from flows.tracking import TrackedIssue
 from tests.conftest import FakeClock
 from tests.e2e.harness import message_text, wait_until
 from tests.emulators.github_api import GitHubEmulator
@@ -118,7 +118,7 @@ class World:
         at: datetime | None = None,
     ) -> Filed:
         """A draft filed as an issue: its thread in Slack, the issue on the emulator, the draft
-        FILED in the store (as bot.filing leaves it), all at `at`."""
+        FILED in the store (as bot.filing.once leaves it), all at `at`."""
         if at is not None:
             self.clock.now = at
         root = self.client.chat_postMessage(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.sweep import Sweeper
-from bot.tracking import SeenFrom
+from bot.reminders.sweep import Sweeper
+from flows.tracking import SeenFrom
 from tests.e2e.harness import message_text
 from tests.emulators.slack_api import ALICE, BOB
 from tests.reminders.harness import REPO, World, utc

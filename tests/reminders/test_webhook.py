@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.store import Location
-from bot.tracking import IssueState, SeenFrom
+from bot.storage.store import Location
 from flows.draft import Draft, DraftStatus, GateState, GateStatus
 from flows.render import render_issue
+from flows.tracking import IssueState, SeenFrom
 from tests.emulators.github_webhooks import sign_webhook
 from tests.emulators.slack_api import ALICE, RELIABILITY, TEAM_ID
 from tests.reminders.harness import WEBHOOK_SECRET, World
@@ -25,7 +25,7 @@ def payload(name: str) -> dict[str, Any]:
 
 
 def filed_draft(world: World, repository: str, number: int) -> Draft:
-    """A draft stored as FILED as repository#number (as bot.filing leaves it)."""
+    """A draft stored as FILED as repository#number (as bot.filing.once leaves it)."""
     with world.store.session() as s:
         draft = s.create(
             Draft(id=s.new_draft_id(), author=ALICE, title="Bound retries"),

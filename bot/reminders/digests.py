@@ -28,17 +28,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot import tracking
 from bot.errors import UnknownDraft
-from bot.github_issues import IssueAccess, IssueRead, github_time, issue_state
+from bot.github.issues import IssueAccess, IssueRead, observation
 from bot.log import get_logger, redact
-from bot.reminder_blocks import (
+from bot.reminders.blocks import (
     digest_blocks,
     digest_text,
     issue_link,
     thread_note_text,
 )
-from bot.reminder_schedule import (
+from bot.reminders.schedule import (
     Cadence,
     Due,
     digest_due,
@@ -47,15 +46,16 @@ from bot.reminder_schedule import (
     next_digest_at,
     window_key,
 )
-from bot.reminder_schedule import zone as time_zone
+from bot.reminders.schedule import zone as time_zone
 from bot.settings import Settings
-from bot.slack_poster import SlackPoster, slack_error
-from bot.store import Store
-from bot.tracking import IssueState, Observation, SeenFrom, TrackedIssue
+from bot.slack.poster import SlackPoster, slack_error
+from bot.storage.store import Store
+from flows import tracking
 from flows.draft import GateState, GateStatus
 from flows.gate_edit import set_gate
 from flows.parse import parse_issue
 from flows.template import Template
+from flows.tracking import IssueState, SeenFrom, TrackedIssue
 
 log = get_logger()
 
@@ -210,19 +210,6 @@ def plan_digests(
             )
         )
     return plans
-
-
-def observation(data: dict[str, Any], source: SeenFrom, etag: str | None = None) -> Observation:
-    """What a GitHub issue JSON says, as an observation."""
-    return Observation(
-        body=data.get("body"),
-        state=IssueState(issue_state(data)),
-        source=source,
-        remote_updated_at=github_time(data.get("updated_at")),
-        title=data.get("title"),
-        url=data.get("html_url"),
-        etag=etag,
-    )
 
 
 class Reminders:

@@ -1,7 +1,7 @@
 """The HTTP surface: Bolt's Flask adapter under gunicorn, plus the operator's routes.
 
 Bolt's adapter answers only `POST /slack/events`; `/healthz`, `/metrics` and GitHub's
-`POST /github/webhook` (bot/github_webhook.py) have their own routes. One
+`POST /github/webhook` (bot/github/webhook.py) have their own routes. One
 gunicorn worker with several threads, as Bolt's own deployment example: deduplication and
 scheduling live in SQLite, so more workers would also be safe, but one keeps memory small.
 """
@@ -17,10 +17,10 @@ from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 
-from bot.github_webhook import GitHubWebhook
+from bot.github.webhook import GitHubWebhook
 from bot.log import get_logger
-from bot.metrics import Metrics
-from bot.store import Store
+from bot.runtime.metrics import Metrics
+from bot.storage.store import Store
 
 
 def create_web_app(

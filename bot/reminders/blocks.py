@@ -29,9 +29,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack_text import markdown_to_slack
-from bot.tracking import TrackedIssue
+from bot.slack.text import markdown_to_slack
 from flows.template import Template
+from flows.tracking import TrackedIssue
 
 ACTION_GATE = "ms_gate"  # overflow menu per gate: ms_gate_<issue>_<gate>
 ACTION_MUTE = "ms_mute"  # per issue: ms_mute_<issue>

@@ -13,10 +13,10 @@ One sweep, at one moment `now` (the only clock; tests pass it in):
    It stops early, and the next sweep resumes where it stopped, when GitHub's
    x-ratelimit-remaining falls under REMINDER_RATE_LIMIT_FLOOR. GitHub Enterprise Server
    without rate-limit headers is simply never low.
-3. Digests: for each author whose digest is due (bot/reminder_schedule.py), claim the window
-   and send (bot/reminders.py). Held back when the refresh did not finish, so a digest
+3. Digests: for each author whose digest is due (bot/reminders/schedule.py), claim the window
+   and send (bot/reminders/digests.py). Held back when the refresh did not finish, so a digest
    never lists a box already ticked on GitHub.
-4. Stale drafts: nudge, then archive (bot/stale_drafts.py).
+4. Stale drafts: nudge, then archive (bot/reminders/stale_drafts.py).
 
 `--dry-run` (dry_run=True) asks GitHub nothing, writes nothing and sends nothing: it plans
 from the state stored by the last sweep or webhook and says who would get what.
@@ -32,33 +32,33 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot import tracking
-from bot.github_client import GitHubAccess
-from bot.github_issues import (
+from bot.github.client import GitHubAccess
+from bot.github.issues import (
     PER_PAGE,
     Budget,
     GitHubUnavailable,
     IssueAccess,
     github_time,
+    observation,
     repository_from_url,
 )
 from bot.log import get_logger
-from bot.reminder_schedule import zone as time_zone
-from bot.reminders import (
+from bot.reminders.digests import (
     AuthorPlan,
     DigestOutcome,
     Reminders,
     TimeZones,
     cadence_from,
-    observation,
     plan_digests,
 )
+from bot.reminders.schedule import zone as time_zone
+from bot.reminders.stale_drafts import StaleAction, stale_drafts
 from bot.settings import Settings
-from bot.slack_poster import SlackPoster
-from bot.stale_drafts import StaleAction, stale_drafts
-from bot.store import Store, utc_now
-from bot.tracking import IssueCursor, IssueState, SeenFrom, TrackedIssue
+from bot.slack.poster import SlackPoster
+from bot.storage.store import Store, utc_now
+from flows import tracking
 from flows.template import Template
+from flows.tracking import IssueCursor, IssueState, SeenFrom, TrackedIssue
 
 log = get_logger()
 

@@ -6,7 +6,7 @@ bot last read it (parsed with flows.parse), stored with when and from where it w
 tracked: FILED drafts, found again through the hidden marker in the body.
 
 This module holds the records and the pure rules for applying an observation; the store
-keeps the rows (bot/store.py) and the sweep and webhook feed observations in.
+keeps the rows (bot/storage/store.py) and the sweep and webhook feed observations in.
 """
 
 from __future__ import annotations

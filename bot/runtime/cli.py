@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.errors import DatabaseUnreadable, LocalFileError, UnknownDraft
-from bot.ids import normalize_draft_id
-from bot.store import DEFAULT_PATH, Store
+from bot.storage.ids import normalize_draft_id
+from bot.storage.store import DEFAULT_PATH, Store
 from flows import engine, prompts
 from flows.answers import parse_control
 from flows.draft import Draft, DraftStatus
@@ -36,7 +36,7 @@ from flows.template import Template, load_template
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from bot.github_client import GitHubAccess
+    from bot.github.client import GitHubAccess
 
 PROG = "milestone-bot"
 SOURCE = "cli"
@@ -280,7 +280,7 @@ def _github(args: argparse.Namespace) -> GitHubAccess | None:
     """GitHub access for `chat --file`, from GITHUB_* (ConfigError names what is missing)."""
     if not getattr(args, "file", False):
         return None
-    from bot.github_client import build_github_access
+    from bot.github.client import build_github_access
     from bot.settings import load_settings
 
     return build_github_access(load_settings())
@@ -290,7 +290,7 @@ def _touch_note(term: Terminal, github: GitHubAccess | None, outcome: Outcome) -
     """Under a preview, the file touch plan's paths that are not on the default branch."""
     if github is None or not any(r.kind is ReplyKind.PREVIEW for r in outcome.replies):
         return
-    from bot.file_touch_check import FileTouchChecker, touch_note
+    from bot.github.touch_check import FileTouchChecker, touch_note
 
     note = touch_note(FileTouchChecker(github).check(outcome.draft.file_touch_plan))
     if note:
@@ -307,8 +307,8 @@ def _file_on_github(
     draft: Draft,
     actor: str,
 ) -> int:
-    """File the draft once (bot.filing); 0 once it is on GitHub, 2 if it could not be."""
-    from bot.filing import FilingService, clock_time, result_lines
+    """File the draft once (bot.filing.once); 0 once it is on GitHub, 2 if it could not be."""
+    from bot.filing.once import FilingService, clock_time, result_lines
 
     if args.assignee and draft.assignee != args.assignee:
         with store.session() as s:
@@ -504,25 +504,25 @@ def _none(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.serve import run_serve  # Slack and the web stack load only for this command
+    from bot.runtime.serve import run_serve  # Slack and the web stack load only for this command
 
     return run_serve(args)
 
 
 def _socket(args: argparse.Namespace) -> int:
-    from bot.serve import run_socket
+    from bot.runtime.serve import run_socket
 
     return run_socket(args)
 
 
 def _remind(args: argparse.Namespace) -> int:
-    from bot.remind import run_remind  # Slack and GitHub load only for this command
+    from bot.runtime.remind import run_remind  # Slack and GitHub load only for this command
 
     return run_remind(args)
 
 
 def _remind_arguments(parser: argparse.ArgumentParser) -> None:
-    from bot.remind import add_arguments
+    from bot.runtime.remind import add_arguments
 
     add_arguments(parser)
 

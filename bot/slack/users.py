@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.log import get_logger
-from bot.store import Store, UserRecord
+from bot.storage.store import Store, UserRecord
 
 log = get_logger()
 

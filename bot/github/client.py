@@ -4,7 +4,7 @@ Retries are set so that a write is never sent twice by the HTTP layer. PyGithub'
 `GithubRetry` re-sends POST on a read timeout and on 5xx, and a 502 after GitHub created the
 issue would then file it twice; here only GET and HEAD are retried (connection failures
 before anything was sent are retried for every method, as nothing reached GitHub). Whether a
-create that ended ambiguously happened is decided by bot.filing's reconcile step.
+create that ended ambiguously happened is decided by bot.filing.once's reconcile step.
 
 Rate limits are not slept on here either (`respect_retry_after_header=False`, 403 and 429 are
 not in the retry list): the filing service decides how long it may wait and tells the author.

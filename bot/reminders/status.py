@@ -11,12 +11,12 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot import tracking
-from bot.reminder_blocks import issue_link
-from bot.slack_text import markdown_to_slack
-from bot.store import Store
-from bot.tracking import IssueState, SeenFrom, TrackedIssue
+from bot.reminders.blocks import issue_link
+from bot.slack.text import markdown_to_slack
+from bot.storage.store import Store
+from flows import tracking
 from flows.template import Template
+from flows.tracking import IssueState, SeenFrom, TrackedIssue
 
 MAX_BLOCKS = 50
 

@@ -13,18 +13,18 @@ from typing import Any
 
 from bot.errors import StoreError, UnknownDraft
 from bot.log import get_logger
-from bot.slack_blocks import (
+from bot.slack.blocks import (
     answered_blocks,
     drafts_list_blocks,
     preview_actions,
     question_blocks,
     text_blocks,
 )
-from bot.slack_poster import SlackPoster
-from bot.slack_preview import blocks_fallback_text, preview_messages
-from bot.slack_text import markdown_to_slack, slack_to_markdown
-from bot.slack_users import UserDirectory
-from bot.store import Location, Session, Store
+from bot.slack.poster import SlackPoster
+from bot.slack.preview import blocks_fallback_text, preview_messages
+from bot.slack.text import markdown_to_slack, slack_to_markdown
+from bot.slack.users import UserDirectory
+from bot.storage.store import Location, Session, Store
 from flows import engine
 from flows.answers import parse_control
 from flows.draft import Draft, DraftStatus
@@ -452,7 +452,7 @@ class Conversations:
         self._say(draft, location, Reply(ReplyKind.INVALID, refusal, self.flow.question(step)))
         return None
 
-    # ----- hooks: what a conversation with GitHub adds (bot/slack_filing.py) ------------
+    # ----- hooks: what a conversation with GitHub adds (bot/filing/from_slack.py) ------------
 
     def check_answer(self, question_id: str, text: str) -> tuple[str, str | None]:
         """(the text to record, or why it is refused) for checks the pure engine cannot make

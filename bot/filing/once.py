@@ -9,7 +9,7 @@ How "exactly once" holds:
   repository's issues created by the bot's account, newest first, a bounded number of pages,
   reading only `body`, `number` and `html_url` of the raw JSON (pull requests skipped), and
   adopts the issue carrying the marker instead of creating another. The search API lags
-  behind writes, so it is not used. The HTTP layer never re-sends a POST (bot.github_client).
+  behind writes, so it is not used. The HTTP layer never re-sends a POST (bot.github.client).
 * Only one process or thread talks to GitHub for a draft at a time: a lease row in SQLite
   (`filings`), claimed in a write transaction, renewed before each create, released with the
   outcome. Another caller either reports "in progress" (a double click) or waits for the
@@ -43,9 +43,9 @@ from github.Requester import Requester
 from requests.exceptions import RequestException, Timeout
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 
-from bot.github_client import GitHubAccess
+from bot.github.client import GitHubAccess
 from bot.log import get_logger
-from bot.store import Session, Store, utc_now
+from bot.storage.store import Session, Store, utc_now
 from flows.draft import Draft, DraftStatus
 from flows.render import as_filed, marker, render_issue
 from flows.template import Template

@@ -6,13 +6,14 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bot.app import Services, build_services, create_app
-from bot.github_webhook import GitHubWebhook
+from bot.app import build_services, create_app
+from bot.github.webhook import GitHubWebhook
+from bot.listeners.services import Services
 from bot.log import configure_logging, get_logger, register_secrets
-from bot.metrics import Metrics
-from bot.server import create_web_app, run_gunicorn
+from bot.reminders.sweep import start_sweep_loop
+from bot.runtime.metrics import Metrics
+from bot.runtime.server import create_web_app, run_gunicorn
 from bot.settings import Settings, load_settings
-from bot.sweep import start_sweep_loop
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.slack_text import markdown_to_slack
+from bot.slack.text import markdown_to_slack
 from flows.draft import Draft
 from flows.questions import Flow, Question, QuestionKind
 

@@ -2,7 +2,7 @@
 author's GitHub login (asked once, checked against GitHub, remembered), and the file touch
 plan's check under the preview.
 
-`SlackFiler` matches `Filer` in bot.conversation. The engine's own reply ("Filing it on
+`SlackFiler` matches `Filer` in bot.slack.conversation. The engine's own reply ("Filing it on
 GitHub…") is already in the thread when it runs; it then posts the link (or what went wrong,
 with a Retry filing button), and updates the thread's root message to say filed.
 
@@ -31,17 +31,17 @@ from github import GithubException
 from requests.exceptions import RequestException
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, PlainTextObject
 
-from bot.conversation import Conversations, Origin, Respond
 from bot.errors import StoreError
-from bot.file_touch_check import FileTouchChecker, touch_note
-from bot.filing import FailureKind, FilingOutcome, FilingResult, FilingService, clock_time
-from bot.github_client import GitHubAccess
+from bot.filing.once import FailureKind, FilingOutcome, FilingResult, FilingService, clock_time
+from bot.github.client import GitHubAccess
+from bot.github.touch_check import FileTouchChecker, touch_note
 from bot.log import get_logger
-from bot.slack_blocks import ACTION_FILE, action_value, text_blocks
-from bot.slack_poster import SlackPoster
-from bot.slack_text import markdown_to_slack
-from bot.slack_users import UserDirectory
-from bot.store import Location, Store
+from bot.slack.blocks import ACTION_FILE, action_value, text_blocks
+from bot.slack.conversation import Conversations, Origin, Respond
+from bot.slack.poster import SlackPoster
+from bot.slack.text import markdown_to_slack
+from bot.slack.users import UserDirectory
+from bot.storage.store import Location, Store
 from flows import engine
 from flows.answers import parse_control
 from flows.draft import Draft, DraftStatus

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from github import Github, GithubException
 
 from flows.errors import MilestoneError
+from flows.tracking import IssueState, Observation, SeenFrom
 
 PER_PAGE = 100
 
@@ -171,3 +172,16 @@ def repository_from_url(repository_url: str | None) -> str | None:
     if len(parts) >= 3 and parts[-3] == "repos":
         return f"{parts[-2]}/{parts[-1]}"
     return None
+
+
+def observation(data: dict[str, Any], source: SeenFrom, etag: str | None = None) -> Observation:
+    """What a GitHub issue JSON says, as an observation."""
+    return Observation(
+        body=data.get("body"),
+        state=IssueState(issue_state(data)),
+        source=source,
+        remote_updated_at=github_time(data.get("updated_at")),
+        title=data.get("title"),
+        url=data.get("html_url"),
+        etag=etag,
+    )

@@ -27,7 +27,6 @@ from typing import Any
 import pydantic
 from sqlite_utils import Database
 
-from bot import tracking
 from bot.errors import (
     DatabaseCorrupt,
     DatabaseUnreadable,
@@ -38,10 +37,11 @@ from bot.errors import (
     StoreError,
     UnknownDraft,
 )
-from bot.ids import new_draft_id
-from bot.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
-from bot.tracking import DigestRecord, IssueCursor, TrackedIssue
+from bot.storage.ids import new_draft_id
+from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
+from flows import tracking
 from flows.draft import Draft, DraftStatus, diff
+from flows.tracking import DigestRecord, IssueCursor, TrackedIssue
 
 DEFAULT_PATH = Path("data/milestones.db")
 BUSY_TIMEOUT_MS = 5000
@@ -645,7 +645,7 @@ class Session:
             ],
         )
 
-    # Gate reminders (the records are in bot/tracking.py)
+    # Gate reminders (the records are in flows/tracking.py)
 
     def claimed(self, key: str) -> bool:
         """Whether a delivery key was claimed (read only: for dry runs)."""

@@ -13,7 +13,7 @@ import sys
 from datetime import datetime
 
 from bot.log import configure_logging
-from bot.store import Store, utc_now
+from bot.storage.store import Store, utc_now
 from flows import engine
 from flows.questions import build_flow
 from flows.template import load_template
@@ -46,9 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_remind(args: argparse.Namespace) -> int:
     from bot.app import build_slack_client
-    from bot.github_client import build_github_access, github_configured
-    from bot.serve import settings_from
-    from bot.sweep import Sweeper
+    from bot.github.client import build_github_access, github_configured
+    from bot.reminders.sweep import Sweeper
+    from bot.runtime.serve import settings_from
 
     configure_logging()
     settings = settings_from(args)

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.conversation import Origin
+from bot.listeners.reminder_listeners import register_reminder_listeners
 from bot.log import get_logger
-from bot.reminder_listeners import register_reminder_listeners
-from bot.slack_blocks import (
+from bot.reminders.status import status_reply
+from bot.slack.blocks import (
     ACTION_ANSWER,
     ACTION_CANCEL,
     ACTION_CHECKS,
@@ -27,10 +27,10 @@ from bot.slack_blocks import (
     ACTION_SELECT,
     parse_action_value,
 )
-from bot.status import status_reply
+from bot.slack.conversation import Origin
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.listeners.services import Services
 
 log = get_logger()
 

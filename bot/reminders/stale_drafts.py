@@ -26,12 +26,12 @@ from slack_sdk.models.blocks import (
 
 from bot.errors import StaleDraft
 from bot.log import get_logger
-from bot.reminder_schedule import Cadence, allowed
-from bot.reminder_schedule import zone as time_zone
-from bot.slack_blocks import ACTION_CANCEL, ACTION_RESUME, action_value
-from bot.slack_poster import SlackPoster
-from bot.slack_text import markdown_to_slack
-from bot.store import Store
+from bot.reminders.schedule import Cadence, allowed
+from bot.reminders.schedule import zone as time_zone
+from bot.slack.blocks import ACTION_CANCEL, ACTION_RESUME, action_value
+from bot.slack.poster import SlackPoster
+from bot.slack.text import markdown_to_slack
+from bot.storage.store import Store
 from flows.draft import Draft, DraftStatus
 
 log = get_logger()

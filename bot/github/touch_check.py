@@ -20,7 +20,7 @@ from urllib.parse import quote
 from github import GithubException
 from requests.exceptions import RequestException
 
-from bot.github_client import GitHubAccess
+from bot.github.client import GitHubAccess
 from bot.log import get_logger
 
 log = get_logger()

@@ -26,15 +26,15 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot import tracking
 from bot.errors import UnknownDraft
+from bot.github.issues import observation
 from bot.log import get_logger
-from bot.reminders import observation
-from bot.store import Session, Store
-from bot.tracking import SeenFrom, TrackedIssue
+from bot.storage.store import Session, Store
+from flows import tracking
 from flows.draft import DraftStatus
 from flows.parse import parse_issue
 from flows.template import Template
+from flows.tracking import SeenFrom, TrackedIssue
 
 log = get_logger()
 

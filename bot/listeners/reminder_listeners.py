@@ -14,9 +14,9 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.github_issues import GitHubUnavailable, IssueAccess
+from bot.github.issues import GitHubUnavailable, IssueAccess
 from bot.log import get_logger
-from bot.reminder_blocks import (
+from bot.reminders.blocks import (
     ACTION_GATE,
     ACTION_MUTE,
     ACTION_SNOOZE_DAY,
@@ -30,12 +30,12 @@ from bot.reminder_blocks import (
     not_applicable_view,
     parse_value,
 )
-from bot.reminders import Reminders, Settled, cadence_from
-from bot.slack_poster import slack_error
+from bot.reminders.digests import Reminders, Settled, cadence_from
+from bot.slack.poster import slack_error
 from flows.draft import GateState, GateStatus
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.listeners.services import Services
 
 log = get_logger()
 

@@ -1,0 +1,29 @@
+"""What the listeners need, built once per process by the composition root (`bot.app`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot.github.client import GitHubAccess
+from bot.settings import Settings
+from bot.slack.conversation import Conversations
+from bot.slack.users import UserDirectory
+from bot.storage.store import Store
+from flows.questions import Flow
+from flows.template import Template
+
+
+@dataclass
+class Services:
+    """Everything the Slack listeners need, built once per process."""
+
+    settings: Settings
+    store: Store
+    template: Template
+    flow: Flow
+    client: WebClient
+    conversations: Conversations
+    users: UserDirectory
+    github: GitHubAccess | None = None  # set when GITHUB_* settings are
