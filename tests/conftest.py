@@ -49,3 +49,15 @@ def clock() -> FakeClock:
 def store(db_path: Path, clock: FakeClock) -> Iterator[Store]:
     """A migrated store at `db_path` whose time is `clock`."""
     yield Store(db_path, clock=clock)
+
+
+# The real bot as a subprocess against the emulators: `pytest -m "not e2e"` is the quick loop.
+END_TO_END_FOLDERS = ("e2e", "adversarial")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/e2e and tests/adversarial `e2e`."""
+    for item in items:
+        parts = item.path.relative_to(Path(__file__).parent).parts
+        if parts and parts[0] in END_TO_END_FOLDERS:
+            item.add_marker(pytest.mark.e2e)
