@@ -14,12 +14,13 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from slack_bolt import App
-from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt.adapter.flask.handler import to_flask_response
 from slack_sdk.signature import SignatureVerifier
 
 from bot.github.webhook import GitHubWebhook
 from bot.log import get_logger
 from bot.runtime.metrics import Metrics
+from bot.runtime.slack_request import SlackHttpRequest
 from bot.storage.store import Store
 
 
@@ -32,7 +33,6 @@ def create_web_app(
     signing_secret: str | None = None,
 ) -> Flask:
     web = Flask("milestone-bot")
-    handler = SlackRequestHandler(bolt_app)
     metrics = metrics or Metrics()
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
@@ -89,7 +89,12 @@ def create_web_app(
                     path=request.path,
                 )
                 return jsonify(error="invalid request"), 401
-        return handler.handle(request)
+        slack_request = SlackHttpRequest(
+            body=request.get_data(as_text=True),
+            query=request.query_string.decode("utf-8"),
+            headers=request.headers,
+        )
+        return to_flask_response(bolt_app.dispatch(slack_request))
 
     @web.get("/healthz")
     def healthz() -> tuple[Response, int]:
