@@ -75,7 +75,7 @@ def time_store_listing(db: Path, author: str, repeats: int = LIST_REPEATS) -> tu
     for _ in range(repeats):
         started = time.perf_counter()
         with store.session() as s:
-            rows = len(s.list_drafts(author))
+            rows = len(s.drafts.summaries(author))
         times.append(time.perf_counter() - started)
     return statistics.median(times), rows
 

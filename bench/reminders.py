@@ -104,7 +104,7 @@ def seed_filed(path: Path, *, issues: int, authors: list[str]) -> list[FiledIssu
     with store.session() as s:
         for n in range(1, issues + 1):
             author = authors[(n - 1) % len(authors)]
-            draft_id = s.new_draft_id()
+            draft_id = s.drafts.new_id()
             draft = complete.model_copy(
                 update={
                     "id": draft_id,
@@ -114,15 +114,15 @@ def seed_filed(path: Path, *, issues: int, authors: list[str]) -> list[FiledIssu
             )
             rendered = render_issue(template, draft)
             thread = ts_string(1_770_000_000_000_000 + n * 1_000)
-            created = s.create(
+            created = s.drafts.create(
                 draft,
                 location=None,
                 actor=author,
                 source="slack",
                 correlation_id=f"seed:{n}",
             )
-            s.set_location(draft_id, Location(TEAM_ID, RELIABILITY, thread, thread))
-            s.record(
+            s.drafts.set_location(draft_id, Location(TEAM_ID, RELIABILITY, thread, thread))
+            s.drafts.record(
                 created,
                 created.model_copy(
                     update={
@@ -266,7 +266,7 @@ def _seen(store: Store, ticked: dict[int, str]) -> int:
     seen = 0
     with store.session() as s:
         for number, label in ticked.items():
-            issue = s.tracked_at(REPOSITORY, number)
+            issue = s.tracked.at(REPOSITORY, number)
             state = issue.gates.get(label) if issue is not None else None
             if state is not None and state.settled:
                 seen += 1

@@ -112,7 +112,7 @@ def _write(
     first: Draft,
     steps: list[Step],
 ) -> DraftStatus:
-    draft_id = s.new_draft_id()
+    draft_id = s.drafts.new_id()
     title = f"{ANSWERS[0]} ({author}, draft {n + 1})"
 
     def own(d: Draft) -> Draft:
@@ -121,7 +121,7 @@ def _write(
         )
 
     thread = ts_string(1_760_000_000_000_000 + n * 1_000)
-    current = s.create(
+    current = s.drafts.create(
         own(first),
         location=Location(TEAM_ID, RELIABILITY, thread, thread),
         actor=author,
@@ -130,7 +130,7 @@ def _write(
     )
     for k, step in enumerate(steps[:answered]):
         after = own(step.draft).model_copy(update={"created_at": current.created_at})
-        current = s.record(
+        current = s.drafts.record(
             current,
             after,
             kind=step.kind,
@@ -145,7 +145,7 @@ def _write(
         if status is DraftStatus.FILED:
             update["issue_number"] = 1000 + n
             update["issue_url"] = f"https://github.com/acme/execution/issues/{1000 + n}"
-        current = s.record(
+        current = s.drafts.record(
             current,
             current.model_copy(update=update),
             kind={"filed": "file", "cancelled": "cancel"}.get(status.value, "archive"),

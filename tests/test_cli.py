@@ -113,8 +113,8 @@ def test_chat_journals_every_message_including_refused_ones(cli, db_path: Path) 
     draft_id = _draft_id(cli("chat", stdin=_lines(*ANSWERS)).out)
     store = Store(db_path)
     with store.session() as s:
-        entries = s.journal(draft_id)
-        draft = s.get(draft_id)
+        entries = s.drafts.journal(draft_id)
+        draft = s.drafts.get(draft_id)
     assert {e.source for e in entries} == {"cli"}
     refused = [e for e in entries if e.kind == "rejected"]
     assert [(e.input, e.question_id) for e in refused] == [("M9", "milestone")]
@@ -152,7 +152,7 @@ def test_chat_stops_at_end_of_input_and_resumes(cli, db_path: Path) -> None:
     assert "Risk-reduction objective" in again.out.split("> back")[0]
     assert "Target milestone" in again.out.split("> back")[1]
     with Store(db_path).session() as s:
-        draft = s.get(draft_id)
+        draft = s.drafts.get(draft_id)
     assert (draft.title, draft.target_milestone) == ("Retry storms", "M2")
 
 
@@ -161,7 +161,7 @@ def test_chat_title_option_answers_the_first_question(cli, db_path: Path) -> Non
     run = cli("chat", "--title", "[Reliability] Retry storms", stdin="")
     assert "Question 1 of 15 · Target milestone" in run.out
     with Store(db_path).session() as s:
-        (row,) = s.list_drafts()
+        (row,) = s.drafts.summaries()
     assert row.title == "Retry storms"
 
 
@@ -171,7 +171,7 @@ def test_chat_refuses_a_bad_title_before_saving(cli, db_path: Path) -> None:
     assert run.code == 2
     assert run.err.startswith("milestone-bot: ") and run.err.count("\n") == 1
     with Store(db_path).session() as s:
-        assert s.list_drafts(include_closed=True) == []
+        assert s.drafts.summaries(include_closed=True) == []
 
 
 def test_control_word_on_a_multiline_question_is_sent_at_once(cli) -> None:
@@ -189,7 +189,7 @@ def test_chat_cancel_ends_without_writing(cli, db_path: Path, tmp_path: Path) ->
     assert "Cancelled; nothing was filed." in run.out
     assert not (tmp_path / f"{draft_id}.md").exists()
     with Store(db_path).session() as s:
-        assert s.get(draft_id).status is DraftStatus.CANCELLED
+        assert s.drafts.get(draft_id).status is DraftStatus.CANCELLED
 
 
 def test_chat_resume_of_a_cancelled_draft_is_refused(cli) -> None:

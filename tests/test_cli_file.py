@@ -92,7 +92,7 @@ def draft_at_preview(cli: Cli, db_path: Path) -> str:
     """A draft typed to its preview in the terminal (without `file`); its id."""
     assert cli("chat", stdin=lines(*ANSWERS[:-1])).code == 0
     with Store(db_path).session() as s:
-        [row] = s.list_drafts()
+        [row] = s.drafts.summaries()
     assert row.status is DraftStatus.PREVIEW
     return row.id
 
@@ -106,8 +106,8 @@ def test_chat_file_files_the_draft_once_with_everything_right(
     assert "Here `file` files the issue on GitHub in acme/execution." in run.out
     [issue] = gh.issues(REPO)
     with Store(db_path).session() as s:
-        [row] = s.list_drafts(include_closed=True)
-        draft = s.get(row.id)
+        [row] = s.drafts.summaries(include_closed=True)
+        draft = s.drafts.get(row.id)
     url = f"{gh.web_url}/acme/execution/issues/{issue.number}"
     assert f"Filed on GitHub as #{issue.number}: {url}" in run.out
     assert issue.title == "[Reliability] Cancel storms block protective exits"
@@ -190,7 +190,7 @@ def test_chat_file_refusals_keep_the_draft_for_a_retry(
     assert run.code == 2 and said in run.out
     assert gh.issues(REPO) == []
     with Store(db_path).session() as s:
-        assert s.get(draft_id).status is DraftStatus.PREVIEW
+        assert s.drafts.get(draft_id).status is DraftStatus.PREVIEW
     again = cli("chat", "--resume", draft_id, "--file", stdin=lines("file"))
     assert again.code == 0 and "Filed on GitHub as #1" in again.out
     assert len(gh.issues(REPO)) == 1

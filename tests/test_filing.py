@@ -100,7 +100,7 @@ def preview_draft(template: Template, draft_id: str = DRAFT_ID, **changes: Any) 
 
 def store_draft(store: Store, draft: Draft, location: Location | None = None) -> Draft:
     with store.session() as s:
-        return s.create(
+        return s.drafts.create(
             draft, location=location, actor=draft.author, source="test", correlation_id="t"
         )
 
@@ -143,12 +143,12 @@ def issues_for(gh: GitHubEmulator, draft_id: str = DRAFT_ID, repo: str = REPO) -
 
 def stored(store: Store, draft_id: str = DRAFT_ID) -> Draft:
     with store.session() as s:
-        return s.get(draft_id)
+        return s.drafts.get(draft_id)
 
 
 def attempts(store: Store, draft_id: str = DRAFT_ID) -> list[Any]:
     with store.session() as s:
-        return s.filing_attempts(draft_id)
+        return s.filings.attempts(draft_id)
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def test_a_draft_becomes_one_issue_with_everything_asked(
         result.issue.url,
     )
     with store.session() as s:
-        assert s.journal(DRAFT_ID)[-1].kind == "filed"
+        assert s.drafts.journal(DRAFT_ID)[-1].kind == "filed"
     created = [a for a in attempts(store) if a.event == "created"]
     assert created[0].request_id == gh.requests_to(*POST)[0].request_id
 
@@ -559,7 +559,7 @@ def test_a_second_caller_while_filing_is_told_in_progress(
 ) -> None:
     """A live lease held elsewhere: without waiting, the answer is IN_PROGRESS and no request."""
     with store.session() as s:
-        s.claim_filing(DRAFT_ID, "other-process", s.now + timedelta(minutes=2))
+        s.filings.claim(DRAFT_ID, "other-process", s.now + timedelta(minutes=2))
     result = file(service_for(store, template, access_for(gh), clock), wait=False)
     assert result.outcome is FilingOutcome.IN_PROGRESS
     assert result.busy_until == clock.now + timedelta(minutes=2)
@@ -602,7 +602,7 @@ def test_a_dead_holders_issue_is_adopted_once_its_lease_runs_out(
     body = render_issue(template, ready).body
     created = gh.add_issue(REPO, "[Reliability] Bound", body, user="milestone-bot")
     with store.session() as s:
-        s.claim_filing(DRAFT_ID, "dead-process", s.now + timedelta(seconds=1))
+        s.filings.claim(DRAFT_ID, "dead-process", s.now + timedelta(seconds=1))
     sleeper = Sleeper(clock)
     result = file(service_for(store, template, access_for(gh), clock, sleep=sleeper))
     assert sleeper.waits and sum(sleeper.waits) >= 1

@@ -68,13 +68,13 @@ drafts = st.builds(
 
 def _new(store: Store, location: Location | None = None, **fields: Any) -> Draft:
     with store.session() as s:
-        return s.create(Draft(id=s.new_draft_id(), **fields), location=location, **ACTOR)
+        return s.drafts.create(Draft(id=s.drafts.new_id(), **fields), location=location, **ACTOR)
 
 
 def _answer(store: Store, draft_id: str, text: str, **changes: Any) -> Draft:
     with store.session() as s:
-        before = s.get(draft_id)
-        return s.record(
+        before = s.drafts.get(draft_id)
+        return s.drafts.record(
             before,
             before.with_changes(changes),
             kind="answer",
@@ -98,11 +98,11 @@ def _sql(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, 
 def test_any_draft_round_trips_through_sqlite(store: Store, draft: Draft) -> None:
     """A draft read back from the database equals the one stored, field for field."""
     with store.session() as s:
-        created = s.create(
-            draft.model_copy(update={"id": s.new_draft_id()}), location=None, **ACTOR
+        created = s.drafts.create(
+            draft.model_copy(update={"id": s.drafts.new_id()}), location=None, **ACTOR
         )
     with store.session() as s:
-        assert s.get(created.id) == created
+        assert s.drafts.get(created.id) == created
     assert created.model_dump(exclude={"id", "created_at", "updated_at"}) == draft.model_dump(
         exclude={"id", "created_at", "updated_at"}
     )
@@ -113,14 +113,14 @@ def test_any_draft_round_trips_through_sqlite(store: Store, draft: Draft) -> Non
 def test_any_change_round_trips_and_replays(store: Store, first: Draft, second: Draft) -> None:
     """Recording any change stores exactly the new draft, and replaying the journal rebuilds it."""
     with store.session() as s:
-        created = s.create(
-            first.model_copy(update={"id": s.new_draft_id()}), location=None, **ACTOR
+        created = s.drafts.create(
+            first.model_copy(update={"id": s.drafts.new_id()}), location=None, **ACTOR
         )
     after = second.model_copy(update={"id": created.id, "created_at": created.created_at})
     with store.session() as s:
-        recorded = s.record(created, after, kind="answer", **ACTOR)
+        recorded = s.drafts.record(created, after, kind="answer", **ACTOR)
     with store.session() as s:
-        assert s.get(created.id) == recorded
+        assert s.drafts.get(created.id) == recorded
     rebuilt, differences = store.replay(created.id)
     assert differences == {}
     assert rebuilt == recorded
@@ -140,7 +140,7 @@ def test_record_stamps_updated_at_and_journals_the_change(store: Store, clock: F
     after = _answer(store, draft.id, "Fix the retry storm", title="Fix the retry storm")
     assert after.updated_at == later
     with store.session() as s:
-        entries = s.journal(draft.id)
+        entries = s.drafts.journal(draft.id)
     assert [e.kind for e in entries] == ["created", "answer"]
     assert entries[1].changes == {
         "title": "Fix the retry storm",
@@ -159,7 +159,7 @@ def test_created_entry_holds_the_full_snapshot(store: Store) -> None:
     """The journal's first entry for a draft is its whole snapshot, so replay needs nothing else."""
     draft = _new(store, author="U1", title="Bounded exposure")
     with store.session() as s:
-        (entry,) = s.journal(draft.id)
+        (entry,) = s.drafts.journal(draft.id)
     assert entry.kind == "created"
     assert Draft.model_validate(entry.changes) == draft
 
@@ -168,11 +168,13 @@ def test_rejected_answers_are_journaled_with_their_text(store: Store) -> None:
     """A refused answer changes no content but what the author typed is kept in the journal."""
     draft = _new(store, author="U1")
     with store.session() as s:
-        before = s.get(draft.id)
-        s.record(before, before, kind="rejected", input="M9", question_id="milestone", **ACTOR)
+        before = s.drafts.get(draft.id)
+        s.drafts.record(
+            before, before, kind="rejected", input="M9", question_id="milestone", **ACTOR
+        )
     with store.session() as s:
-        entry = s.journal(draft.id)[-1]
-        assert s.get(draft.id) == draft
+        entry = s.drafts.journal(draft.id)[-1]
+        assert s.drafts.get(draft.id) == draft
     assert (entry.kind, entry.input, entry.question_id, entry.changes) == (
         "rejected",
         "M9",
@@ -187,7 +189,7 @@ def test_journal_fold_equals_stored_row_after_many_records(store: Store, clock: 
     for i in range(60):
         clock.advance(seconds=7)
         with store.session() as s:
-            before = s.get(draft.id)
+            before = s.drafts.get(draft.id)
             after = before.with_changes(
                 {
                     "notes": [*before.notes, f"note {i}"],
@@ -196,12 +198,12 @@ def test_journal_fold_equals_stored_row_after_many_records(store: Store, clock: 
                     "gates": {f"gate {i % 5}": {"status": "checked", "reason": ""}},
                 }
             )
-            s.record(before, after, kind="answer", input=f"answer {i}", **ACTOR)
+            s.drafts.record(before, after, kind="answer", input=f"answer {i}", **ACTOR)
     rebuilt, differences = store.replay(draft.id)
     assert differences == {}
     with store.session() as s:
-        assert rebuilt == s.get(draft.id)
-        assert len(s.journal(draft.id)) == 61
+        assert rebuilt == s.drafts.get(draft.id)
+        assert len(s.drafts.journal(draft.id)) == 61
     assert rebuilt.notes == tuple(f"note {i}" for i in range(60))
 
 
@@ -245,14 +247,14 @@ def test_the_journal_is_append_only(store: Store, db_path: Path) -> None:
 def test_session_rolls_back_on_exception(store: Store) -> None:
     """A unit of work that raises leaves nothing behind: no draft, no journal, no claim."""
     with pytest.raises(RuntimeError), store.session() as s:
-        draft = s.create(Draft(id="ms-aaaaaa"), location=None, **ACTOR)
-        s.claim("slack:event:Ev1")
+        draft = s.drafts.create(Draft(id="ms-aaaaaa"), location=None, **ACTOR)
+        s.deliveries.claim("slack:event:Ev1")
         raise RuntimeError("handler failed")
     with store.session() as s:
         with pytest.raises(UnknownDraft):
-            s.get(draft.id)
-        assert s.journal(draft.id) == []
-        assert s.claim("slack:event:Ev1") is True
+            s.drafts.get(draft.id)
+        assert s.drafts.journal(draft.id) == []
+        assert s.deliveries.claim("slack:event:Ev1") is True
 
 
 def test_record_from_a_stale_copy_is_refused(store: Store) -> None:
@@ -260,23 +262,23 @@ def test_record_from_a_stale_copy_is_refused(store: Store) -> None:
     draft = _new(store, author="U1")
     _answer(store, draft.id, "first", title="first")
     with store.session() as s, pytest.raises(StaleDraft, match="changed since it was read"):
-        s.record(draft, draft.with_changes({"title": "second"}), kind="answer", **ACTOR)
+        s.drafts.record(draft, draft.with_changes({"title": "second"}), kind="answer", **ACTOR)
     with store.session() as s:
-        assert s.get(draft.id).title == "first"
-        assert len(s.journal(draft.id)) == 2
+        assert s.drafts.get(draft.id).title == "first"
+        assert len(s.drafts.journal(draft.id)) == 2
 
 
 def test_get_of_unknown_draft_raises(store: Store) -> None:
     """Reading an id that is not stored raises UnknownDraft naming it."""
     with store.session() as s, pytest.raises(UnknownDraft, match="no draft ms-zzzzzz"):
-        s.get("ms-zzzzzz")
+        s.drafts.get("ms-zzzzzz")
 
 
 def test_create_refuses_an_existing_id(store: Store) -> None:
     """Creating a draft whose id is taken raises DraftExists."""
     draft = _new(store, author="U1")
     with store.session() as s, pytest.raises(DraftExists):
-        s.create(Draft(id=draft.id), location=None, **ACTOR)
+        s.drafts.create(Draft(id=draft.id), location=None, **ACTOR)
 
 
 def test_new_draft_id_skips_ids_in_use(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -285,7 +287,7 @@ def test_new_draft_id_skips_ids_in_use(store: Store, monkeypatch: pytest.MonkeyP
     candidates = iter([taken, taken, "ms-fresh1"])
     monkeypatch.setattr(bot.storage.store, "new_draft_id", lambda: next(candidates))
     with store.session() as s:
-        assert s.new_draft_id() == "ms-fresh1"
+        assert s.drafts.new_id() == "ms-fresh1"
 
 
 def test_new_draft_ids_are_short_and_unambiguous() -> None:
@@ -318,23 +320,23 @@ def test_find_by_thread_and_location(store: Store) -> None:
     here = Location("T1", "C1", "1700000000.000100", "1700000000.000100")
     draft = _new(store, location=here, author="U1")
     with store.session() as s:
-        assert s.find_by_thread("T1", "C1", "1700000000.000100") == draft
-        assert s.find_by_thread("T1", "C1", "1700000000.999999") is None
-        assert s.find_by_thread("T2", "C1", "1700000000.000100") is None
-        assert s.location(draft.id) == here
+        assert s.drafts.find_by_thread("T1", "C1", "1700000000.000100") == draft
+        assert s.drafts.find_by_thread("T1", "C1", "1700000000.999999") is None
+        assert s.drafts.find_by_thread("T2", "C1", "1700000000.000100") is None
+        assert s.drafts.location(draft.id) == here
         there = Location("T1", "C2", "1700000001.000100")
-        s.set_location(draft.id, there)
-        assert s.location(draft.id) == there
-        assert s.find_by_thread("T1", "C2", "1700000001.000100") == draft
+        s.drafts.set_location(draft.id, there)
+        assert s.drafts.location(draft.id) == there
+        assert s.drafts.find_by_thread("T1", "C2", "1700000001.000100") == draft
         with pytest.raises(UnknownDraft):
-            s.set_location("ms-zzzzzz", there)
+            s.drafts.set_location("ms-zzzzzz", there)
 
 
 def test_a_draft_made_in_the_terminal_has_no_location(store: Store) -> None:
     """A draft created without a Slack location reports none."""
     draft = _new(store, author="alice")
     with store.session() as s:
-        assert s.location(draft.id) is None
+        assert s.drafts.location(draft.id) is None
 
 
 def test_list_drafts_filters_by_author_and_status(store: Store, clock: FakeClock) -> None:
@@ -347,14 +349,14 @@ def test_list_drafts_filters_by_author_and_status(store: Store, clock: FakeClock
     clock.advance(minutes=1)
     filed = _new(store, author="U1", title="filed", status=DraftStatus.FILED)
     with store.session() as s:
-        assert [d.id for d in s.list_drafts("U1")] == [newer.id, older.id]
-        assert [d.id for d in s.list_drafts("U1", include_closed=True)] == [
+        assert [d.id for d in s.drafts.summaries("U1")] == [newer.id, older.id]
+        assert [d.id for d in s.drafts.summaries("U1", include_closed=True)] == [
             filed.id,
             newer.id,
             older.id,
         ]
-        assert [d.id for d in s.list_drafts()] == [other.id, newer.id, older.id]
-        summary = s.list_drafts("U2")[0]
+        assert [d.id for d in s.drafts.summaries()] == [other.id, newer.id, older.id]
+        summary = s.drafts.summaries("U2")[0]
     assert (summary.title, summary.status, summary.answered, summary.updated_at) == (
         "other",
         DraftStatus.DRAFTING,
@@ -368,46 +370,50 @@ def test_progress_columns_come_from_the_injected_function(db_path: Path, clock: 
     store = Store(db_path, clock=clock, progress=lambda d: (len(d.flow.answered), 12))
     draft = _new(store, author="U1")
     with store.session() as s:
-        before = s.get(draft.id)
-        s.record(
+        before = s.drafts.get(draft.id)
+        s.drafts.record(
             before, before.with_changes({"flow": {"answered": ["a", "b"]}}), kind="answer", **ACTOR
         )
-        (summary,) = s.list_drafts()
+        (summary,) = s.drafts.summaries()
     assert (summary.answered, summary.total) == (2, 12)
 
 
 def test_claim_is_true_once_even_across_a_restart(db_path: Path, clock: FakeClock) -> None:
     """A delivery key is claimed once; a retry after the process restarts is still refused."""
     with Store(db_path, clock=clock).session() as s:
-        assert s.claim("slack:event:Ev123") is True
-        assert s.claim("slack:event:Ev123") is False
-        assert s.claim("slack:msg:C1:1700000000.0001", draft_id="ms-aaaaaa") is True
+        assert s.deliveries.claim("slack:event:Ev123") is True
+        assert s.deliveries.claim("slack:event:Ev123") is False
+        assert s.deliveries.claim("slack:msg:C1:1700000000.0001", draft_id="ms-aaaaaa") is True
     reopened = Store(db_path, clock=clock)
     with reopened.session() as s:
-        assert s.claim("slack:event:Ev123") is False
-        assert s.claim("slack:msg:C1:1700000000.0001") is False
-        assert s.claim("github:delivery:42") is True
+        assert s.deliveries.claim("slack:event:Ev123") is False
+        assert s.deliveries.claim("slack:msg:C1:1700000000.0001") is False
+        assert s.deliveries.claim("github:delivery:42") is True
 
 
 def test_message_answers_are_linked_and_relinked(store: Store) -> None:
     """A Slack message maps to the draft and question it answered; relinking replaces it."""
     draft = _new(store, author="U1")
     with store.session() as s:
-        assert s.message_answer("C1", "1.0") is None
-        s.link_message("C1", "1.0", draft.id, "problem")
-        assert s.message_answer("C1", "1.0") == bot.storage.store.MessageAnswer(draft.id, "problem")
-        s.link_message("C1", "1.0", draft.id, "title")
-        assert s.message_answer("C1", "1.0") == bot.storage.store.MessageAnswer(draft.id, "title")
+        assert s.drafts.message_answer("C1", "1.0") is None
+        s.drafts.link_message("C1", "1.0", draft.id, "problem")
+        assert s.drafts.message_answer("C1", "1.0") == bot.storage.store.MessageAnswer(
+            draft.id, "problem"
+        )
+        s.drafts.link_message("C1", "1.0", draft.id, "title")
+        assert s.drafts.message_answer("C1", "1.0") == bot.storage.store.MessageAnswer(
+            draft.id, "title"
+        )
 
 
 def test_users_are_saved_and_updated_field_by_field(store: Store) -> None:
     """Saving a user stores what is given and keeps what was known for fields left out."""
     with store.session() as s:
-        assert s.user("U1") is None
-        s.save_user("U1", display_name="Ada", tz="Europe/Paris")
-        s.save_user("U1", github_login="ada-l", notified={"ms-aaaaaa": "2025-03-03"})
+        assert s.people.get("U1") is None
+        s.people.save("U1", display_name="Ada", tz="Europe/Paris")
+        s.people.save("U1", github_login="ada-l", notified={"ms-aaaaaa": "2025-03-03"})
     with store.session() as s:
-        assert s.user("U1") == bot.storage.store.UserRecord(
+        assert s.people.get("U1") == bot.storage.store.UserRecord(
             "U1",
             display_name="Ada",
             tz="Europe/Paris",
@@ -451,8 +457,8 @@ def test_an_older_database_is_migrated_on_open(db_path: Path, clock: FakeClock) 
 
     assert _sql(db_path, "SELECT value FROM meta") == [(str(SCHEMA_VERSION),)]
     with store.session() as s:
-        assert s.get("ms-o1d0ld").title == "From version one"
-        assert s.claim("slack:event:Ev1") is True
+        assert s.drafts.get("ms-o1d0ld").title == "From version one"
+        assert s.deliveries.claim("slack:event:Ev1") is True
     assert store.replay("ms-o1d0ld")[1] == {}
 
 

@@ -20,11 +20,11 @@ def _answer_many(path: str, draft_id: str, start: Barrier) -> None:
     start.wait(timeout=JOIN_GUARD_SECONDS)
     for i in range(ANSWERS):
         with store.session() as s:
-            assert s.claim(f"slack:event:{draft_id}:{i}")
-            before = s.get(draft_id)
+            assert s.deliveries.claim(f"slack:event:{draft_id}:{i}")
+            before = s.drafts.get(draft_id)
             if i % 10 == 9:
                 # A refused answer: nothing changes but the text is journaled.
-                s.record(
+                s.drafts.record(
                     before,
                     before,
                     kind="rejected",
@@ -35,7 +35,7 @@ def _answer_many(path: str, draft_id: str, start: Barrier) -> None:
                 )
                 continue
             after = before.with_changes({"notes": [*before.notes, f"{draft_id} #{i}"]})
-            s.record(
+            s.drafts.record(
                 before,
                 after,
                 kind="answer",
@@ -67,8 +67,8 @@ def test_two_processes_answering_different_drafts_lose_nothing(db_path: Path) ->
     store = Store(db_path)
     with store.session() as s:
         ids = [
-            s.create(
-                Draft(id=s.new_draft_id(), author="U"),
+            s.drafts.create(
+                Draft(id=s.drafts.new_id(), author="U"),
                 location=None,
                 actor="U",
                 source="slack",
@@ -82,8 +82,8 @@ def test_two_processes_answering_different_drafts_lose_nothing(db_path: Path) ->
     for draft_id in ids:
         expected_notes = tuple(f"{draft_id} #{i}" for i in range(ANSWERS) if i % 10 != 9)
         with store.session() as s:
-            entries = s.journal(draft_id)
-            stored = s.get(draft_id)
+            entries = s.drafts.journal(draft_id)
+            stored = s.drafts.get(draft_id)
         assert len(entries) == 1 + ANSWERS
         assert [e.input for e in entries[1:]] == [
             f"bad {i}" if i % 10 == 9 else f"{draft_id} #{i}" for i in range(ANSWERS)
@@ -94,7 +94,7 @@ def test_two_processes_answering_different_drafts_lose_nothing(db_path: Path) ->
         assert rebuilt.notes == expected_notes
     with store.session() as s:
         for draft_id in ids:
-            assert not s.claim(f"slack:event:{draft_id}:{ANSWERS - 1}")
+            assert not s.deliveries.claim(f"slack:event:{draft_id}:{ANSWERS - 1}")
 
 
 def test_two_processes_opening_a_new_file_at_once_both_succeed(db_path: Path) -> None:
@@ -102,4 +102,4 @@ def test_two_processes_opening_a_new_file_at_once_both_succeed(db_path: Path) ->
     db_path.parent.mkdir(parents=True)
     _run_together(_migrate, [(str(db_path),), (str(db_path),)])
     with Store(db_path).session() as s:
-        assert s.claim("after-both") is True
+        assert s.deliveries.claim("after-both") is True

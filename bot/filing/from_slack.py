@@ -115,8 +115,8 @@ class SlackFiler:
 
     def __call__(self, draft_id: str, origin: Origin) -> None:
         with self.store.session() as s:
-            location = s.location(draft_id)
-            author = s.get(draft_id).author
+            location = s.drafts.location(draft_id)
+            author = s.drafts.get(draft_id).author
         if location is None:
             return
         tz = user_zone(self.users, origin.user or author)
@@ -256,9 +256,9 @@ class GitHubConversations(Conversations):
         if outcome.question_id == ASSIGNEE:
             # Asked once per Slack user: a skip is remembered too (and keeps a stored login).
             with self.store.session() as s:
-                known = s.user(origin.user)
+                known = s.people.get(origin.user)
                 notified = {**(known.notified if known else {}), ASKED_KEY: True}
-                s.save_user(
+                s.people.save(
                     origin.user, github_login=outcome.draft.assignee or None, notified=notified
                 )
 
@@ -271,7 +271,7 @@ class GitHubConversations(Conversations):
 
     def _answer_login_from_before(self, draft_id: str) -> tuple[Draft, Outcome] | None:
         with self.store.session() as s:
-            draft = s.get(draft_id)
+            draft = s.drafts.get(draft_id)
             state = draft.flow
             if (
                 draft.status is not DraftStatus.DRAFTING
@@ -279,13 +279,13 @@ class GitHubConversations(Conversations):
                 or ASSIGNEE in state.history
             ):
                 return None
-            user = s.user(draft.author)
+            user = s.people.get(draft.author)
             if user is None or not (user.github_login or user.notified.get(ASKED_KEY)):
                 return None
             answered = state.model_copy(update={"answered": (*state.answered, ASSIGNEE)})
             known = draft.model_copy(update={"flow": answered, "assignee": user.github_login or ""})
             outcome = engine.start(self.flow, known)
-            stored = s.record(
+            stored = s.drafts.record(
                 draft,
                 outcome.draft,
                 kind="prefill",
@@ -302,7 +302,7 @@ class GitHubConversations(Conversations):
         """Show, set or clear the GitHub login the author's issues are assigned to."""
         wanted = name.strip()
         with self.store.session() as s:
-            known = s.user(origin.user)
+            known = s.people.get(origin.user)
         current = known.github_login if known else None
         usage = f"`{self.command} github-login NAME`"
         if not wanted:
@@ -343,9 +343,9 @@ class GitHubConversations(Conversations):
 
     def _store_login(self, user: str, login: str) -> None:
         with self.store.session() as s:
-            known = s.user(user)
+            known = s.people.get(user)
             notified = {**(known.notified if known else {}), ASKED_KEY: True}
-            s.save_user(user, github_login=login, notified=notified)
+            s.people.save(user, github_login=login, notified=notified)
 
     # The preview, then the file touch plan's unknown paths.
 

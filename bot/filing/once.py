@@ -332,13 +332,13 @@ class FilingService:
 
     def _claim(self, attempt: _Attempt) -> Draft | FilingResult:
         with self.store.session() as s:
-            draft = s.get(attempt.draft_id)
+            draft = s.drafts.get(attempt.draft_id)
             if draft.status is DraftStatus.FILED and draft.issue_number is not None:
                 issue = FiledIssue(draft.issue_number, draft.issue_url, self._title(draft))
                 return FilingResult(FilingOutcome.ALREADY_FILED, draft.id, issue=issue)
             if draft.status is not DraftStatus.PREVIEW:
                 return self._not_ready(draft)
-            record = s.claim_filing(draft.id, attempt.owner, s.now + self.lease)
+            record = s.filings.claim(draft.id, attempt.owner, s.now + self.lease)
             if record.owner != attempt.owner:
                 return FilingResult(
                     FilingOutcome.IN_PROGRESS, draft.id, busy_until=record.lease_until
@@ -349,9 +349,9 @@ class FilingService:
     def _renew(self, attempt: _Attempt, extra: float = 0.0) -> None:
         with self.store.session() as s:
             until = s.now + self.lease + timedelta(seconds=extra)
-            if s.renew_filing(attempt.draft_id, attempt.owner, until):
+            if s.filings.renew(attempt.draft_id, attempt.owner, until):
                 return
-            record = s.filing(attempt.draft_id)
+            record = s.filings.get(attempt.draft_id)
         # Another caller took the lease over (ours ran out): let it finish.
         raise _Stop(
             FilingResult(
@@ -653,7 +653,7 @@ class FilingService:
     ) -> FilingResult:
         issue = self._issue(draft, data)
         with self.store.session() as s:
-            before = s.get(draft.id)
+            before = s.drafts.get(draft.id)
             if before.status is not DraftStatus.FILED:
                 state = before.flow.model_copy(update={"step": None, "return_to_preview": False})
                 after = before.model_copy(
@@ -664,7 +664,7 @@ class FilingService:
                         "flow": state,
                     }
                 )
-                s.record(
+                s.drafts.record(
                     before,
                     after,
                     kind="filed",
@@ -672,7 +672,7 @@ class FilingService:
                     source=attempt.source,
                     correlation_id=attempt.correlation_id,
                 )
-            s.finish_filing(
+            s.filings.finish(
                 draft.id,
                 attempt.owner,
                 "filed",
@@ -714,7 +714,7 @@ class FilingService:
 
     def _release_failed(self, attempt: _Attempt, failure: FilingFailure | GitHubError) -> None:
         with self.store.session() as s:
-            s.finish_filing(attempt.draft_id, attempt.owner, "failed")
+            s.filings.finish(attempt.draft_id, attempt.owner, "failed")
             _journal(
                 s,
                 attempt,
@@ -883,7 +883,7 @@ def result_lines(result: FilingResult, *, tz: tzinfo | None = None) -> list[str]
 
 def _journal(s: Session, attempt: _Attempt, event: str, **fields: Any) -> None:
     """One step of `attempt` in the filing journal (status, request_id, detail, issue_number)."""
-    s.log_filing(
+    s.filings.log(
         attempt.draft_id,
         event,
         actor=attempt.actor,

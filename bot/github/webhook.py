@@ -92,13 +92,13 @@ class GitHubWebhook:
         if not isinstance(repository, str) or not isinstance(number, int):
             return WebhookReply(400, {"error": "an issues event without repository or number"})
         with self.store.session() as s:
-            if delivery and not s.claim(f"github:delivery:{delivery}"):
+            if delivery and not s.deliveries.claim(f"github:delivery:{delivery}"):
                 return WebhookReply(200, {"ok": True, "duplicate": True})
-            tracked = s.tracked_at(repository, number) or self._adopt(s, repository, issue)
+            tracked = s.tracked.at(repository, number) or self._adopt(s, repository, issue)
             if tracked is None:
                 return WebhookReply(200, {"ok": True, "tracked": False})
             updated = self._apply(tracked, action, issue, payload, s)
-            s.save_tracked(updated)
+            s.tracked.save(updated)
         log.info(
             "webhook.applied",
             delivery=delivery,
@@ -115,12 +115,12 @@ class GitHubWebhook:
         if draft_id is None:
             return None
         try:
-            draft = s.get(draft_id)
+            draft = s.drafts.get(draft_id)
         except UnknownDraft:
             return None
         if draft.status is not DraftStatus.FILED or draft.issue_number != issue.get("number"):
             return None
-        if s.tracked(draft.id) is not None:
+        if s.tracked.get(draft.id) is not None:
             return None  # tracked at another address: only a `transferred` event moves it
         filed_repository = tracking.repository_of(draft, repository)
         if (filed_repository or "").lower() != repository.lower():

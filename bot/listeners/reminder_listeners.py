@@ -95,7 +95,7 @@ def register_reminder_listeners(app: App, services: Services) -> None:
         elif value.get("a") == NOT_APPLICABLE:
             label = gate_by_hash(template, str(value.get("g", "")))
             with services.store.session() as s:
-                issue = s.tracked(str(value.get("d", "")))
+                issue = s.tracked.get(str(value.get("d", "")))
             if label is None or issue is None:
                 reminders.refresh_message(
                     channel, ts, window_key, "I don't follow that gate any more."

@@ -107,13 +107,13 @@ class TimeZones:
         if user in self._known:
             return self._known[user]
         with self._store.session() as s:
-            record = s.user(user)
+            record = s.people.get(user)
         tz = record.tz if record is not None else None
         if not tz and self._client is not None and SLACK_USER.match(user):
             tz = self._fetch(user)
             if tz and self._save:
                 with self._store.session() as s:
-                    s.save_user(user, tz=tz)
+                    s.people.save(user, tz=tz)
         self._known[user] = tz or self._default
         return self._known[user]
 
@@ -237,10 +237,10 @@ class Reminders:
         """Claim the author's window, then send the digest; at most once per window."""
         ids = tuple(i.draft_id for i in plan.issues)
         with self.store.session() as s:
-            claimed = s.claim_digest(plan.window_key, plan.author, ids, now) or (
-                s.reclaim_digest(plan.window_key, ids, now, MAX_ATTEMPTS)
+            claimed = s.digests.claim(plan.window_key, plan.author, ids, now) or (
+                s.digests.reclaim(plan.window_key, ids, now, MAX_ATTEMPTS)
             )
-            existing = None if claimed else s.digest(plan.window_key)
+            existing = None if claimed else s.digests.get(plan.window_key)
         if not claimed:
             detail = existing.status if existing else ""
             return DigestOutcome(plan.author, plan.window_key, "taken", ids, detail)
@@ -255,7 +255,7 @@ class Reminders:
         except SlackApiError as exc:
             reason = slack_error(exc)
             with self.store.session() as s:
-                s.finish_digest(plan.window_key, "failed", at=now, error=reason)
+                s.digests.finish(plan.window_key, "failed", at=now, error=reason)
             log.warning("digest.failed", author=plan.author, window=plan.window_key, reason=reason)
             return DigestOutcome(plan.author, plan.window_key, "failed", ids, reason)
         except Exception as exc:  # noqa: BLE001 - no answer: Slack may have posted it
@@ -265,7 +265,7 @@ class Reminders:
             )
             return DigestOutcome(plan.author, plan.window_key, "unknown", ids, reason)
         with self.store.session() as s:
-            s.finish_digest(
+            s.digests.finish(
                 plan.window_key,
                 "sent",
                 at=now,
@@ -273,9 +273,9 @@ class Reminders:
                 ts=str(response.get("ts") or ""),
             )
             for draft_id in ids:
-                issue = s.tracked(draft_id)
+                issue = s.tracked.get(draft_id)
                 if issue is not None:
-                    s.save_tracked(tracking.digested(issue, now))
+                    s.tracked.save(tracking.digested(issue, now))
         log.info("reminder.sent", author=plan.author, window=plan.window_key, issues=len(ids))
         self.thread_notes(ids)
         return DigestOutcome(plan.author, plan.window_key, "sent", ids)
@@ -286,14 +286,14 @@ class Reminders:
         the promise. Their issues then follow the cadence from that moment."""
         settled = []
         with self.store.session() as s:
-            for record in s.unanswered_digests(now - UNANSWERED_AFTER):
-                s.finish_digest(record.window_key, "unknown", at=record.claimed_at)
+            for record in s.digests.unanswered(now - UNANSWERED_AFTER):
+                s.digests.finish(record.window_key, "unknown", at=record.claimed_at)
                 for draft_id in record.issues:
-                    issue = s.tracked(draft_id)
+                    issue = s.tracked.get(draft_id)
                     if issue is not None and (
                         issue.last_digest_at is None or issue.last_digest_at < record.claimed_at
                     ):
-                        s.save_tracked(tracking.digested(issue, record.claimed_at))
+                        s.tracked.save(tracking.digested(issue, record.claimed_at))
                 settled.append(record.window_key)
         for key in settled:
             log.warning("digest.assumed_sent", window=key)
@@ -304,16 +304,16 @@ class Reminders:
         noted = []
         for draft_id in draft_ids:
             with self.store.session() as s:
-                issue = s.tracked(draft_id)
+                issue = s.tracked.get(draft_id)
                 if (
                     issue is None
                     or issue.thread_note_sent
                     or issue.digests_without_change < self.cadence.thread_note_after
                 ):
                     continue
-                s.save_tracked(replace(issue, thread_note_sent=True))
+                s.tracked.save(replace(issue, thread_note_sent=True))
                 try:
-                    location = s.location(draft_id)
+                    location = s.drafts.location(draft_id)
                 except UnknownDraft:
                     location = None
             if location is None:
@@ -331,10 +331,10 @@ class Reminders:
         """The digest's message as it should read now, after a click changed something."""
         with self.store.session() as s:
             now = s.now
-            record = s.digest(window_key)
+            record = s.digests.get(window_key)
             if record is None:
                 return None
-            issues = [s.tracked(draft_id) for draft_id in record.issues]
+            issues = [s.tracked.get(draft_id) for draft_id in record.issues]
         shown = [i for i in issues if i is not None and i.state is IssueState.OPEN and not i.muted]
         snoozed = [i for i in shown if i.snoozed(now)]
         listed = [i for i in shown if not i.snoozed(now)]
@@ -356,7 +356,7 @@ class Reminders:
 
     def _tz_of(self, user: str) -> str | None:
         with self.store.session() as s:
-            record = s.user(user)
+            record = s.people.get(user)
         return record.tz if record is not None else None
 
     # ----- controls -------------------------------------------------------------------
@@ -365,25 +365,25 @@ class Reminders:
         """Hide the digest's issues for `days`; they come back in the first digest after."""
         with self.store.session() as s:
             until = s.now + timedelta(days=days)
-            record = s.digest(window_key)
+            record = s.digests.get(window_key)
             if record is None or record.author != user:
                 return "Only the person this digest was sent to can snooze it."
             for draft_id in record.issues:
-                issue = s.tracked(draft_id)
+                issue = s.tracked.get(draft_id)
                 if issue is not None and issue.author == user:
-                    s.save_tracked(tracking.snooze(issue, until))
+                    s.tracked.save(tracking.snooze(issue, until))
         log.info("digest.snoozed", user=user, window=window_key, days=days)
         tz = time_zone(self._tz_of(user), self.default_tz)
         return f"Snoozed until {_local(until, tz)}."
 
     def mute(self, user: str, draft_id: str) -> str:
         with self.store.session() as s:
-            issue = s.tracked(draft_id)
+            issue = s.tracked.get(draft_id)
             if issue is None:
                 return "I don't follow that issue any more."
             if issue.author != user:
                 return f"Only <@{issue.author}> can mute reminders for {issue_link(issue)}."
-            s.save_tracked(tracking.mute(issue))
+            s.tracked.save(tracking.mute(issue))
         log.info("issue.muted", user=user, draft_id=draft_id)
         return (
             f"Muted {issue_link(issue)}: no more reminders for it. "
@@ -395,7 +395,7 @@ class Reminders:
     ) -> Settled:
         """Tick the gate's box on GitHub (Done), or tick it with ` — N/A: reason`."""
         with self.store.session() as s:
-            issue = s.tracked(draft_id)
+            issue = s.tracked.get(draft_id)
         if issue is None:
             return Settled(False, "I don't follow that issue any more.")
         if issue.author != user:
@@ -446,15 +446,15 @@ class Reminders:
         assert read.data is not None
         now_seen = observation(read.data, source, etag=read.etag)
         with self.store.session() as s:
-            issue = s.tracked(draft_id)
+            issue = s.tracked.get(draft_id)
             if issue is not None:
-                s.save_tracked(tracking.observe(issue, now_seen, self.template, s.now))
+                s.tracked.save(tracking.observe(issue, now_seen, self.template, s.now))
 
     def _record_gone(self, draft_id: str) -> None:
         with self.store.session() as s:
-            issue = s.tracked(draft_id)
+            issue = s.tracked.get(draft_id)
             if issue is not None:
-                s.save_tracked(tracking.gone(issue, SeenFrom.DONE_BUTTON, s.now))
+                s.tracked.save(tracking.gone(issue, SeenFrom.DONE_BUTTON, s.now))
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> str:

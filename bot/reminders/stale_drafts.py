@@ -100,7 +100,7 @@ def stale_drafts(
     """Nudge and archive the drafts left waiting, as of `now`; what was (or would be) done."""
     with store.session() as s:
         waiting = [
-            row for row in s.list_drafts() if row.status in WAITING and row.updated_at <= now
+            row for row in s.drafts.summaries() if row.status in WAITING and row.updated_at <= now
         ]
     actions: list[StaleAction] = []
     for row in waiting:
@@ -128,17 +128,17 @@ def _nudge(
     dry_run: bool,
 ) -> StaleAction | None:
     with store.session() as s:
-        draft = s.get(draft_id)
-        location = s.location(draft_id)
+        draft = s.drafts.get(draft_id)
+        location = s.drafts.location(draft_id)
         if location is None or poster is None:
             return None
         assert draft.updated_at is not None
         key = f"nudge:{draft_id}:{draft.updated_at.isoformat()}"
         if dry_run:
-            if s.claimed(key):
+            if s.deliveries.claimed(key):
                 return None
             return StaleAction(draft_id, draft.author, "nudge", False)
-        if not s.claim(key, draft_id):
+        if not s.deliveries.claim(key, draft_id):
             return None
     posted = poster.post(
         location.channel,
@@ -160,11 +160,11 @@ def _archive(
     dry_run: bool,
 ) -> StaleAction:
     with store.session() as s:
-        draft = s.get(draft_id)
+        draft = s.drafts.get(draft_id)
         if dry_run or draft.status not in WAITING:
             return StaleAction(draft_id, draft.author, "archive", False)
         try:
-            archived = s.record(
+            archived = s.drafts.record(
                 draft,
                 draft.model_copy(update={"status": DraftStatus.ARCHIVED}),
                 kind="archived",
@@ -174,7 +174,7 @@ def _archive(
             )
         except StaleDraft:
             return StaleAction(draft_id, draft.author, "archive", False)
-        location = s.location(draft_id)
+        location = s.drafts.location(draft_id)
     log.info("draft.archived", draft_id=draft_id, author=archived.author)
     if location is not None and poster is not None:
         poster.post(

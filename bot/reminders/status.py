@@ -62,14 +62,14 @@ def status_reply(
     """(text, blocks) for the author's `/milestone status`."""
     with store.session() as s:
         now = s.now
-        for draft in s.filed_untracked():
+        for draft in s.drafts.filed_untracked():
             if draft.author != user:
                 continue
             repository = tracking.repository_of(draft, default_repository)
-            if repository is not None and s.tracked_at(repository, draft.issue_number or 0) is None:
+            if repository is not None and s.tracked.at(repository, draft.issue_number or 0) is None:
                 filed_at = draft.updated_at or now
-                s.save_tracked(tracking.from_draft(draft, repository, filed_at))
-        issues = s.tracked_issues(author=user, states=(IssueState.OPEN.value,))
+                s.tracked.save(tracking.from_draft(draft, repository, filed_at))
+        issues = s.tracked.issues(author=user, states=(IssueState.OPEN.value,))
     waiting = [i for i in issues if i.left(template)]
     if not waiting:
         settled = len(issues)

@@ -166,7 +166,7 @@ class Sweeper:
         if not dry_run and self.reminders is not None:
             self.reminders.settle_unanswered(now)
         with self.store.session() as s:
-            issues = s.tracked_issues(states=(IssueState.OPEN.value,))
+            issues = s.tracked.issues(states=(IssueState.OPEN.value,))
         if dry_run:
             issues += adopted  # the dry run stores nothing, so it plans with them in memory
         report.plans = plan_digests(now, issues, self.template, self.cadence, zones.name)
@@ -206,17 +206,17 @@ class Sweeper:
     def _adopt(self, now: datetime, report: SweepReport, dry_run: bool) -> list[TrackedIssue]:
         adopted = []
         with self.store.session() as s:
-            for draft in s.filed_untracked():
+            for draft in s.drafts.filed_untracked():
                 repository = tracking.repository_of(draft, self.settings.github_repository)
                 if repository is None:
                     log.warning("tracking.no_repository", draft_id=draft.id)
                     continue
                 filed_at = draft.updated_at or draft.created_at or now
                 issue = tracking.from_draft(draft, repository, filed_at)
-                if s.tracked_at(issue.repository, issue.number) is not None:
+                if s.tracked.at(issue.repository, issue.number) is not None:
                     continue
                 if not dry_run:
-                    s.save_tracked(issue)
+                    s.tracked.save(issue)
                 adopted.append(issue)
                 report.adopted.append(draft.id)
         return adopted
@@ -228,7 +228,7 @@ class Sweeper:
         try:
             access = IssueAccess(self.github.client())
             with self.store.session() as s:
-                tracked = s.tracked_issues(states=(IssueState.OPEN.value, IssueState.CLOSED.value))
+                tracked = s.tracked.issues(states=(IssueState.OPEN.value, IssueState.CLOSED.value))
             repositories: dict[str, datetime] = {}
             for issue in tracked:
                 key = issue.repository.lower()
@@ -261,7 +261,7 @@ class Sweeper:
     ) -> bool:
         """Apply every issue of `repository` updated since the last listing; False if stopped."""
         with self.store.session() as s:
-            cursor = s.issue_cursor(repository)
+            cursor = s.tracked.cursor(repository)
         since = (cursor.since if cursor else None) or earliest - tracking.FIRST_LISTING_MARGIN
         etag = cursor.etag if cursor else None
         page, seen, first_etag = 1, 0, None
@@ -297,7 +297,7 @@ class Sweeper:
         self, repository: str, since: datetime, etag: str | None, now: datetime
     ) -> None:
         with self.store.session() as s:
-            s.save_issue_cursor(IssueCursor(repository, since, etag, now))
+            s.tracked.save_cursor(IssueCursor(repository, since, etag, now))
 
     def _apply_listing(
         self, repository: str, items: list[dict[str, Any]], now: datetime, report: SweepReport
@@ -306,30 +306,30 @@ class Sweeper:
             for item in items:
                 if "pull_request" in item or not isinstance(item.get("number"), int):
                     continue
-                issue = s.tracked_at(repository, item["number"])
+                issue = s.tracked.at(repository, item["number"])
                 if issue is None or issue.state is IssueState.DELETED:
                     continue
                 seen = observation(item, SeenFrom.SWEEP)
                 updated = tracking.observe(issue, seen, self.template, now)
-                s.save_tracked(replace(updated, verified_at=now))
+                s.tracked.save(replace(updated, verified_at=now))
                 report.observed += 1
 
     def _verify(self, access: IssueAccess, now: datetime, report: SweepReport) -> None:
         before = now - timedelta(hours=self.settings.reminder_verify_hours)
         with self.store.session() as s:
-            due = s.unverified_since(before, VERIFY_BATCH)
+            due = s.tracked.unverified_since(before, VERIFY_BATCH)
         for issue in due:
             read = access.get(issue.repository, issue.number, issue.etag)
             report.requests += 1
             with self.store.session() as s:
-                current = s.tracked(issue.draft_id)
+                current = s.tracked.get(issue.draft_id)
                 if current is None:
                     continue
                 if read.gone:
                     log.warning("tracking.gone", draft_id=issue.draft_id, issue=issue.key)
-                    s.save_tracked(tracking.gone(current, SeenFrom.SWEEP, now))
+                    s.tracked.save(tracking.gone(current, SeenFrom.SWEEP, now))
                 elif read.not_modified or read.data is None:
-                    s.save_tracked(replace(current, verified_at=now))
+                    s.tracked.save(replace(current, verified_at=now))
                 else:
                     data = read.data
                     moved_to = repository_from_url(data.get("repository_url"))
@@ -350,7 +350,7 @@ class Sweeper:
                         )
                     seen = observation(data, SeenFrom.SWEEP, etag=read.etag)
                     updated = tracking.observe(current, seen, self.template, now)
-                    s.save_tracked(replace(updated, verified_at=now))
+                    s.tracked.save(replace(updated, verified_at=now))
                     report.observed += 1
             if self._stop(report, read.budget):
                 return

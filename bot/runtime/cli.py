@@ -198,11 +198,11 @@ def _start(args: argparse.Namespace, store: Store, flow: Flow, actor: str) -> tu
     """Create or load the draft and put its current question."""
     with store.session() as s:
         if args.resume:
-            before = s.get(_draft_id(args.resume))
+            before = s.drafts.get(_draft_id(args.resume))
             outcome = engine.start(flow, before)
             draft = before
             if outcome.changes:
-                draft = s.record(
+                draft = s.drafts.record(
                     before,
                     outcome.draft,
                     kind=outcome.kind,
@@ -211,12 +211,12 @@ def _start(args: argparse.Namespace, store: Store, flow: Flow, actor: str) -> tu
                     correlation_id=_correlation_id(),
                 )
             return draft, outcome
-        draft = Draft(id=s.new_draft_id(), author=actor)
+        draft = Draft(id=s.drafts.new_id(), author=actor)
         if args.title:
             # Checked like a typed answer, so a bad title is refused before anything is saved.
             draft = draft.with_changes(flow.question("title").parse(args.title, draft))
         outcome = engine.start(flow, draft)
-        draft = s.create(
+        draft = s.drafts.create(
             outcome.draft,
             location=None,
             actor=actor,
@@ -229,9 +229,9 @@ def _start(args: argparse.Namespace, store: Store, flow: Flow, actor: str) -> tu
 def _step(store: Store, flow: Flow, draft_id: str, text: str, actor: str) -> Outcome:
     """One message as one unit of work: load, advance, journal, commit."""
     with store.session() as s:
-        before = s.get(draft_id)
+        before = s.drafts.get(draft_id)
         outcome = engine.advance(flow, before, text)
-        after = s.record(
+        after = s.drafts.record(
             before,
             outcome.draft,
             kind=outcome.kind,
@@ -312,9 +312,9 @@ def _file_on_github(
 
     if args.assignee and draft.assignee != args.assignee:
         with store.session() as s:
-            before = s.get(draft.id)
+            before = s.drafts.get(draft.id)
             after = before.model_copy(update={"assignee": args.assignee})
-            draft = s.record(
+            draft = s.drafts.record(
                 before,
                 after,
                 kind="edit",
@@ -365,7 +365,7 @@ def run_drafts(args: argparse.Namespace) -> int:
         print(f"No drafts yet. Start one with `{PROG} chat`.")
         return 0
     with Store(args.db).session() as s:
-        rows = s.list_drafts(args.author, include_closed=args.all)
+        rows = s.drafts.summaries(args.author, include_closed=args.all)
     if not rows:
         closed = "" if args.all else " open"
         who = f" by {args.author}" if args.author else ""
@@ -395,7 +395,7 @@ def run_drafts(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     template = _template(args)
     with _existing_store(args).session() as s:
-        draft = s.get(_draft_id(args.id))
+        draft = s.drafts.get(_draft_id(args.id))
     sys.stdout.write(_issue_text(template, draft))
     return 0
 
@@ -405,7 +405,7 @@ def run_replay(args: argparse.Namespace) -> int:
     draft_id = _draft_id(args.id)
     _, differences = store.replay(draft_id)
     with store.session() as s:
-        entries = len(s.journal(draft_id))
+        entries = len(s.drafts.journal(draft_id))
     if not differences:
         print(f"{draft_id}: journal and stored draft agree ({entries} entries)")
         return 0

@@ -83,17 +83,19 @@ class Conversations:
         try:
             with self.store.session() as s:
                 # A slash command delivered twice (a retry, a double Enter) starts one draft.
-                if origin.correlation_id and not s.claim(f"slack:command:{origin.correlation_id}"):
+                if origin.correlation_id and not s.deliveries.claim(
+                    f"slack:command:{origin.correlation_id}"
+                ):
                     self._log.info("command.duplicate", correlation_id=origin.correlation_id)
                     return None
-                draft = Draft(id=s.new_draft_id(), author=origin.user)
+                draft = Draft(id=s.drafts.new_id(), author=origin.user)
                 if title.strip():
                     try:
                         draft = draft.with_changes(self.flow.question("title").parse(title, draft))
                     except InvalidAnswer as exc:
                         refusal = str(exc)
                 outcome = engine.start(self.flow, draft)
-                draft = s.create(
+                draft = s.drafts.create(
                     outcome.draft,
                     location=None,
                     actor=origin.user,
@@ -102,7 +104,7 @@ class Conversations:
                 )
                 if refusal:
                     # Kept in the journal: nothing the author typed is thrown away.
-                    s.record(
+                    s.drafts.record(
                         draft,
                         draft,
                         kind="rejected",
@@ -154,7 +156,7 @@ class Conversations:
             )
             return draft.id
         with self.store.session() as s:
-            s.set_location(draft.id, Location(origin.team, channel, root_ts, root_ts))
+            s.drafts.set_location(draft.id, Location(origin.team, channel, root_ts, root_ts))
         if moved:
             link = self.poster.permalink(channel, root_ts)
             where = f" <{link}|Open the DM>." if link else ""
@@ -182,22 +184,22 @@ class Conversations:
 
     def drafts_blocks(self, user: str) -> list[dict[str, Any]]:
         with self.store.session(readonly=True) as s:
-            rows = s.list_drafts(user)
-            drafts = [s.get(r.id) for r in rows]
+            rows = s.drafts.summaries(user)
+            drafts = [s.drafts.get(r.id) for r in rows]
         return drafts_list_blocks([(d, *engine.progress(self.flow, d)) for d in drafts])
 
     def resume(self, origin: Origin, draft_id: str, respond: Respond) -> None:
         """Pick a draft up again: re-ask where it stands, in its thread."""
         with self.store.session() as s:
             draft = self._owned(s, draft_id, origin)
-            location = s.location(draft.id) if isinstance(draft, Draft) else None
+            location = s.drafts.location(draft.id) if isinstance(draft, Draft) else None
             if isinstance(draft, Draft) and draft.status in (
                 DraftStatus.CANCELLED,
                 DraftStatus.ARCHIVED,
             ):
                 before = draft
                 draft = draft.model_copy(update={"status": DraftStatus.DRAFTING})
-                draft = s.record(
+                draft = s.drafts.record(
                     before,
                     draft,
                     kind="resume",
@@ -224,7 +226,7 @@ class Conversations:
                 return
             location = Location(origin.team, origin.channel, root_ts, root_ts)
             with self.store.session() as s:
-                s.set_location(draft.id, location)
+                s.drafts.set_location(draft.id, location)
         outcome = engine.start(self.flow, draft)
         self.poster.post(
             location.channel, "Picking up where you left off.", thread_ts=location.thread_ts
@@ -242,7 +244,7 @@ class Conversations:
     def _typed_command(self, origin: Origin, draft_id: str, text: str, respond: Respond) -> None:
         with self.store.session(readonly=True) as s:
             draft = self._owned(s, draft_id, origin)
-            location = s.location(draft.id) if isinstance(draft, Draft) else None
+            location = s.drafts.location(draft.id) if isinstance(draft, Draft) else None
         if isinstance(draft, str):
             respond(text=draft, response_type="ephemeral")
             return
@@ -258,7 +260,7 @@ class Conversations:
         Nothing is said here: the caller answers once its transaction is over.
         """
         try:
-            draft = s.get(draft_id.strip())
+            draft = s.drafts.get(draft_id.strip())
         except UnknownDraft:
             return f"There is no draft `{draft_id}`. `{self.command} drafts` lists yours."
         if draft.author != origin.user:
@@ -275,11 +277,11 @@ class Conversations:
             return None  # top-level channel chatter is never an answer
         with self.store.session(readonly=True) as s:
             if thread_ts:
-                draft = s.find_by_thread(team, channel, thread_ts)
-                return s.location(draft.id) if draft else None
+                draft = s.drafts.find_by_thread(team, channel, thread_ts)
+                return s.drafts.location(draft.id) if draft else None
             if channel_type == "im":
-                for row in s.list_drafts(user):
-                    loc = s.location(row.id)
+                for row in s.drafts.summaries(user):
+                    loc = s.drafts.location(row.id)
                     if loc and loc.channel == channel:
                         return loc
         return None
@@ -329,7 +331,7 @@ class Conversations:
         ephemeral = False
         try:
             with self.store.session() as s:
-                draft = s.find_by_thread(location.team, location.channel, location.thread_ts)
+                draft = s.drafts.find_by_thread(location.team, location.channel, location.thread_ts)
                 if draft is None:
                     return None
                 if not self._claim_delivery(s, origin, key, draft.id):
@@ -339,7 +341,7 @@ class Conversations:
                     return None
                 outcome = None
                 if draft.author != origin.user:
-                    if s.claim(f"notice:{draft.id}:{origin.user}", draft.id):
+                    if s.deliveries.claim(f"notice:{draft.id}:{origin.user}", draft.id):
                         notice, ephemeral = self._only_author(draft), True
                 elif question_id is not None and draft.flow.step != question_id:
                     # A click on a question already answered (a double click, an old message).
@@ -350,7 +352,7 @@ class Conversations:
                     except DraftReadOnly as exc:
                         notice = str(exc)
                     else:
-                        s.record(
+                        s.drafts.record(
                             draft,
                             outcome.draft,
                             kind=outcome.kind,
@@ -361,7 +363,7 @@ class Conversations:
                             question_id=outcome.question_id,
                         )
                         if message_ts and outcome.question_id and not outcome.rejected:
-                            s.link_message(
+                            s.drafts.link_message(
                                 location.channel, message_ts, draft.id, outcome.question_id
                             )
         except StoreError as exc:
@@ -407,7 +409,7 @@ class Conversations:
         edit that overtook its message repeats the message key under another event id.
         """
         keys = [f"slack:event:{origin.correlation_id}" if origin.correlation_id else "", key]
-        return all([s.claim(k, draft_id) for k in keys if k])
+        return all([s.deliveries.claim(k, draft_id) for k in keys if k])
 
     def _check_before_engine(
         self,
@@ -421,7 +423,7 @@ class Conversations:
         is journaled and said). The check may call the network, so it runs outside any
         transaction, on a read of where the draft stands."""
         with self.store.session(readonly=True) as s:
-            draft = s.find_by_thread(location.team, location.channel, location.thread_ts)
+            draft = s.drafts.find_by_thread(location.team, location.channel, location.thread_ts)
         if (
             draft is None
             or draft.author != origin.user
@@ -435,10 +437,10 @@ class Conversations:
         if refusal is None:
             return checked
         with self.store.session() as s:
-            draft = s.get(draft.id)
+            draft = s.drafts.get(draft.id)
             if not self._claim_delivery(s, origin, key, draft.id):
                 return None  # a retried delivery: refused once already
-            s.record(
+            s.drafts.record(
                 draft,
                 draft,
                 kind="rejected",
@@ -479,11 +481,13 @@ class Conversations:
         try:
             new_text = self._to_markdown(message.get("text") or "")
             with self.store.session() as s:
-                link = s.message_answer(channel, ts)
+                link = s.drafts.message_answer(channel, ts)
                 overtaken = None
                 if link is None:
-                    early = s.find_by_thread(origin.team, channel, message.get("thread_ts") or "")
-                    overtaken = s.location(early.id) if early else None
+                    early = s.drafts.find_by_thread(
+                        origin.team, channel, message.get("thread_ts") or ""
+                    )
+                    overtaken = s.drafts.location(early.id) if early else None
             if link is None:
                 if overtaken is not None:
                     # The edit overtook its message (Slack delivers out of order): answer with
@@ -495,10 +499,10 @@ class Conversations:
             # Checks that need the network run before the transaction, as for a new answer.
             new_text, refusal = self.check_answer(link.question_id, new_text)
             with self.store.session() as s:
-                if not s.claim(f"slack:event:{origin.correlation_id}", link.draft_id):
+                if not s.deliveries.claim(f"slack:event:{origin.correlation_id}", link.draft_id):
                     return
-                draft = s.get(link.draft_id)
-                location = s.location(draft.id)
+                draft = s.drafts.get(link.draft_id)
+                location = s.drafts.location(draft.id)
                 if draft.author != origin.user or location is None:
                     return
                 try:
@@ -514,7 +518,7 @@ class Conversations:
                             kind="rejected",
                             question_id=link.question_id,
                         )
-                    s.record(
+                    s.drafts.record(
                         draft,
                         outcome.draft,
                         kind="edit" if not outcome.rejected else "rejected",
@@ -570,8 +574,8 @@ class Conversations:
         """A button or menu standing for a typed answer: echo it, then answer as if typed."""
         try:
             with self.store.session(readonly=True) as s:
-                location = s.location(draft_id)
-                draft = s.get(draft_id)
+                location = s.drafts.location(draft_id)
+                draft = s.drafts.get(draft_id)
         except UnknownDraft:
             raise
         except StoreError as exc:

@@ -25,7 +25,7 @@ class UserDirectory:
 
     def get(self, user_id: str) -> UserRecord:
         with self.store.session(readonly=True) as s:
-            known = s.user(user_id)
+            known = s.people.get(user_id)
         if known is not None and known.display_name:
             return known
         info = self._fetch(user_id)
@@ -42,7 +42,7 @@ class UserDirectory:
             )
             tz = info.get("tz") or tz
         with self.store.session() as s:
-            return s.save_user(user_id, display_name=name, tz=tz)
+            return s.people.save(user_id, display_name=name, tz=tz)
 
     def resolve(self, user_id: str) -> tuple[str, str | None]:
         """(display name, linked GitHub login) for a `<@U…>` mention."""

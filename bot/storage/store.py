@@ -792,6 +792,64 @@ class Session:
         )
 
 
+class _Facade:
+    """Temporary: the new repository names over the old Session methods (being split)."""
+
+    def __init__(self, session: Session, names: dict[str, str]) -> None:
+        self._session = session
+        self._names = names
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, self._names[name])
+
+
+_FACADES = {
+    "drafts": {
+        "new_id": "new_draft_id",
+        "create": "create",
+        "get": "get",
+        "record": "record",
+        "journal": "journal",
+        "find_by_thread": "find_by_thread",
+        "summaries": "list_drafts",
+        "location": "location",
+        "set_location": "set_location",
+        "link_message": "link_message",
+        "message_answer": "message_answer",
+        "filed_untracked": "filed_untracked",
+    },
+    "deliveries": {"claim": "claim", "claimed": "claimed"},
+    "people": {"get": "user", "save": "save_user"},
+    "filings": {
+        "get": "filing",
+        "claim": "claim_filing",
+        "renew": "renew_filing",
+        "finish": "finish_filing",
+        "log": "log_filing",
+        "attempts": "filing_attempts",
+    },
+    "tracked": {
+        "get": "_old_tracked",
+        "at": "tracked_at",
+        "issues": "tracked_issues",
+        "unverified_since": "unverified_since",
+        "save": "save_tracked",
+        "cursor": "issue_cursor",
+        "save_cursor": "save_issue_cursor",
+    },
+    "digests": {
+        "claim": "claim_digest",
+        "reclaim": "reclaim_digest",
+        "unanswered": "unanswered_digests",
+        "get": "digest",
+        "finish": "finish_digest",
+    },
+}
+Session._old_tracked = Session.__dict__["tracked"]  # type: ignore[attr-defined]
+for _name, _names in _FACADES.items():
+    setattr(Session, _name, property(lambda self, n=_names: _Facade(self, n)))
+
+
 def _enable_wal(conn: sqlite3.Connection) -> None:
     """Switch the file to WAL (it stays so); done once, when the file is new or was not WAL."""
     if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":

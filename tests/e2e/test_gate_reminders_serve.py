@@ -57,7 +57,7 @@ def test_serve_sweeps_in_process_and_starts_tracking_filed_issues(
 
         def swept() -> bool:
             with Store(world.db).session() as s:
-                tracked = s.tracked(filed.draft_id) is not None
+                tracked = s.tracked.get(filed.draft_id) is not None
             return tracked and bool(world.gh.requests_to("GET", f"/repos/{REPO}/issues"))
 
         wait_until(swept, what="the filed issue tracked and read by serve's sweep")
@@ -76,11 +76,11 @@ def test_serve_takes_signed_webhooks_and_refuses_forged_ones(world: World, tmp_p
         forged = post_issues_event(url, "wrong-secret", world.gh, REPO, filed.number)
         assert forged.status == 401
         with Store(world.db).session() as s:
-            assert s.tracked(filed.draft_id) is None
+            assert s.tracked.get(filed.draft_id) is None
         genuine = post_issues_event(url, WEBHOOK_SECRET, world.gh, REPO, filed.number)
         assert genuine.status == 200, genuine.response_body
         with Store(world.db).session() as s:
-            issue = s.tracked(filed.draft_id)
+            issue = s.tracked.get(filed.draft_id)
         assert issue is not None and issue.gates[UNIT].settled
         assert (
             sign_webhook(WEBHOOK_SECRET, genuine.body)

@@ -100,7 +100,9 @@ def seeded_draft(tmp_path: Path, draft_id: str = "ms-e2e001", **changes: Any) ->
     fields.update(changes)
     draft = Draft(**fields)
     with Store(db_path(tmp_path)).session() as s:
-        return s.create(draft, location=None, actor=ALICE, source="test", correlation_id="seed")
+        return s.drafts.create(
+            draft, location=None, actor=ALICE, source="test", correlation_id="seed"
+        )
 
 
 def open_preview(author: Author, draft_id: str) -> Message:
@@ -180,8 +182,8 @@ def test_a_typed_draft_becomes_one_issue_with_everything_right(
     replies = click_file(author, message, "Filed on GitHub")
     [issue] = gh.issues(REPO)
     with Store(db_path(tmp_path)).session() as s:
-        [row] = s.list_drafts(ALICE, include_closed=True)
-        draft = s.get(row.id)
+        [row] = s.drafts.summaries(ALICE, include_closed=True)
+        draft = s.drafts.get(row.id)
     expected = render_issue(
         TEMPLATE,
         draft.model_copy(update={"notes": (*draft.notes, "Assignee: @alice")}),
@@ -223,7 +225,7 @@ def test_a_typed_draft_becomes_one_issue_with_everything_right(
         what="the private note that the draft is filed",
     )
     with Store(db_path(tmp_path)).session() as s:
-        assert s.get(draft.id).title == draft.title
+        assert s.drafts.get(draft.id).title == draft.title
 
     # The login is remembered: the next draft doesn't ask it.
     author.start()
@@ -497,5 +499,5 @@ def test_an_edited_github_login_is_checked_like_a_new_one(
     )
     author.await_replies(seen, "wasn't applied: GitHub has no user `ghost-user`")
     with Store(db_path(tmp_path)).session() as s:
-        [row] = s.list_drafts(ALICE)
-        assert s.get(row.id).assignee == "alice"
+        [row] = s.drafts.summaries(ALICE)
+        assert s.drafts.get(row.id).assignee == "alice"

@@ -126,9 +126,9 @@ class World:
         )
         thread_ts = str(root["ts"])
         with self.store.session() as s:
-            draft = s.create(
+            draft = s.drafts.create(
                 Draft(
-                    id=s.new_draft_id(),
+                    id=s.drafts.new_id(),
                     author=author,
                     title=title,
                     target_milestone="M3",
@@ -147,8 +147,8 @@ class World:
         )
         url = f"{self.gh.web_url}/{REPO}/issues/{issue.number}"
         with self.store.session() as s:
-            before = s.get(draft.id)
-            s.record(
+            before = s.drafts.get(draft.id)
+            s.drafts.record(
                 before,
                 before.model_copy(
                     update={
@@ -173,7 +173,7 @@ class World:
 
     def tracked(self, draft_id: str) -> TrackedIssue:
         with self.store.session() as s:
-            issue = s.tracked(draft_id)
+            issue = s.tracked.get(draft_id)
         assert issue is not None, f"{draft_id} is not tracked"
         return issue
 

@@ -66,7 +66,7 @@ def test_dry_run_prints_who_would_get_what_and_sends_nothing(world: World) -> No
     assert f"next digest to {BOB} at 2026-12-03 10:00 Europe/Berlin" in out
     assert world.slack.calls("chat.postMessage") == [] and world.gh.requests == []
     with world.store.session() as s:
-        assert s.tracked_issues() == [] and s.digest(f"{ALICE}:2026-12-02") is None
+        assert s.tracked.issues() == [] and s.digests.get(f"{ALICE}:2026-12-02") is None
 
 
 def test_a_sweep_killed_in_the_middle_of_a_send_sends_no_second_digest(world: World) -> None:

@@ -16,8 +16,8 @@ def waiting_draft(world: World) -> tuple[str, str]:
     root = world.client.chat_postMessage(channel=RELIABILITY, text="Alice is drafting.")
     thread_ts = str(root["ts"])
     with world.store.session() as s:
-        draft = s.create(
-            Draft(id=s.new_draft_id(), author=ALICE, title="Bound cancel retries"),
+        draft = s.drafts.create(
+            Draft(id=s.drafts.new_id(), author=ALICE, title="Bound cancel retries"),
             location=Location(TEAM_ID, RELIABILITY, thread_ts, thread_ts),
             actor=ALICE,
             source="test",
@@ -47,7 +47,7 @@ def test_a_draft_unanswered_three_days_gets_one_nudge(world: World) -> None:
     world.sweep("2026-12-08T18:05")
     assert len(nudges(world, thread_ts)) == 1
     with world.store.session() as s:
-        assert s.get(draft_id).status is DraftStatus.DRAFTING
+        assert s.drafts.get(draft_id).status is DraftStatus.DRAFTING
 
 
 def test_resume_on_the_nudge_picks_the_draft_up_in_its_thread(world: World) -> None:
@@ -82,7 +82,7 @@ def test_discard_on_the_nudge_cancels_the_draft(world: World) -> None:
 
         def cancelled() -> bool:
             with world.store.session() as s:
-                return s.get(draft_id).status is DraftStatus.CANCELLED
+                return s.drafts.get(draft_id).status is DraftStatus.CANCELLED
 
         wait_until(cancelled, what="the draft cancelled")
 
@@ -94,13 +94,13 @@ def test_a_draft_left_thirty_days_is_archived_in_the_journal_and_out_of_lists(
     draft_id, thread_ts = waiting_draft(world)
     world.sweep("2026-12-29T18:05")  # 29 days
     with world.store.session() as s:
-        assert s.get(draft_id).status is DraftStatus.DRAFTING
+        assert s.drafts.get(draft_id).status is DraftStatus.DRAFTING
     world.sweep("2026-12-30T18:05")  # 30 days
     with world.store.session() as s:
-        draft = s.get(draft_id)
-        journal = s.journal(draft_id)
-        listed = [row.id for row in s.list_drafts(ALICE)]
-        everything = [row.id for row in s.list_drafts(ALICE, include_closed=True)]
+        draft = s.drafts.get(draft_id)
+        journal = s.drafts.journal(draft_id)
+        listed = [row.id for row in s.drafts.summaries(ALICE)]
+        everything = [row.id for row in s.drafts.summaries(ALICE, include_closed=True)]
     assert draft.status is DraftStatus.ARCHIVED
     assert journal[-1].kind == "archived" and journal[-1].changes["status"] == "archived"
     assert draft_id not in listed and draft_id in everything

@@ -49,9 +49,9 @@ def seed(world: World, count: int, *, verified: datetime | None) -> list[int]:
         )
     with world.store.session() as s:
         for tracked in issues:
-            s.save_tracked(tracked)
+            s.tracked.save(tracked)
         newest = BASE + timedelta(seconds=count - 1)
-        s.save_issue_cursor(IssueCursor(REPO, newest, None, newest))
+        s.tracked.save_cursor(IssueCursor(REPO, newest, None, newest))
     return numbers
 
 
@@ -71,7 +71,7 @@ def test_a_thousand_tracked_issues_with_ten_changed_cost_at_most_ten_requests(
     assert world.gh.counted_requests <= 10
     with world.store.session() as s:
         ticked = [
-            i.number for i in s.tracked_issues() if i.gates.get(UNIT) and i.gates[UNIT].settled
+            i.number for i in s.tracked.issues() if i.gates.get(UNIT) and i.gates[UNIT].settled
         ]
     assert sorted(ticked) == sorted(changed)
 
@@ -101,28 +101,28 @@ def test_a_deleted_issue_found_by_the_daily_check_stops_its_reminders(world: Wor
     world.gh.repo(REPO).issues.pop(number)
     world.sweep(BASE + timedelta(hours=1))
     with world.store.session() as s:
-        assert s.tracked_issues() == []
-        assert s.tracked("ms-seed000000").state.value == "deleted"  # type: ignore[union-attr]
+        assert s.tracked.issues() == []
+        assert s.tracked.get("ms-seed000000").state.value == "deleted"  # type: ignore[union-attr]
 
 
 def test_the_sweep_stops_when_the_rate_limit_runs_low_and_resumes_next_time(world: World) -> None:
     """Under the floor it stops after the page in hand, holds digests, and resumes from there."""
     seed(world, 250, verified=None)
     with world.store.session() as s:
-        s.save_issue_cursor(IssueCursor(REPO, BASE - timedelta(minutes=1), None, None))
+        s.tracked.save_cursor(IssueCursor(REPO, BASE - timedelta(minutes=1), None, None))
     world.gh.rate_limit = 101  # the default floor is 100: the second page leaves 99
     first = world.sweep(BASE + timedelta(days=3, hours=9, minutes=5))  # Thursday, Alice's 10:05
     assert not first.complete and "rate limit low (99 left)" in first.stopped
     assert first.digests == [] and world.digests() == []
     with world.store.session() as s:
-        verified = [i for i in s.tracked_issues() if i.verified_at is not None]
+        verified = [i for i in s.tracked.issues() if i.verified_at is not None]
     assert len(verified) == 200
 
     world.gh.reset_counters()  # the hour turned: the budget is back
     second = world.sweep(BASE + timedelta(days=3, hours=9, minutes=10))
     assert second.complete
     with world.store.session() as s:
-        assert all(i.verified_at is not None for i in s.tracked_issues())
+        assert all(i.verified_at is not None for i in s.tracked.issues())
     assert len(world.digests()) == 1
 
 

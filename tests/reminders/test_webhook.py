@@ -27,8 +27,8 @@ def payload(name: str) -> dict[str, Any]:
 def filed_draft(world: World, repository: str, number: int) -> Draft:
     """A draft stored as FILED as repository#number (as bot.filing.once leaves it)."""
     with world.store.session() as s:
-        draft = s.create(
-            Draft(id=s.new_draft_id(), author=ALICE, title="Bound retries"),
+        draft = s.drafts.create(
+            Draft(id=s.drafts.new_id(), author=ALICE, title="Bound retries"),
             location=Location(TEAM_ID, RELIABILITY, "1700000000.000100"),
             actor=ALICE,
             source="test",
@@ -41,7 +41,9 @@ def filed_draft(world: World, repository: str, number: int) -> Draft:
                 "issue_url": f"https://github.com/{repository}/issues/{number}",
             }
         )
-        return s.record(draft, filed, kind="filed", actor=ALICE, source="test", correlation_id="t")
+        return s.drafts.record(
+            draft, filed, kind="filed", actor=ALICE, source="test", correlation_id="t"
+        )
 
 
 def with_body(data: dict[str, Any], world: World, draft: Draft, *ticked: str) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def test_a_forged_signature_changes_nothing(world: World) -> None:
         assert genuine.status == 200
     # Rebuild the state as it was, then replay the delivery forged three ways.
     with world.store.session() as s:
-        s.save_tracked(before)
+        s.tracked.save(before)
     with world.serving() as url:
         body = genuine.body
         wrong_secret = sign_webhook("not-the-secret", body)
@@ -75,7 +77,7 @@ def test_a_forged_signature_changes_nothing(world: World) -> None:
             assert reply == 401
     assert world.tracked(filed.draft_id) == before
     with world.store.session() as s:
-        assert not s.claimed("github:delivery:delivery-2")
+        assert not s.deliveries.claimed("github:delivery:delivery-2")
 
 
 def _post(url: str, body: bytes, signature: str, *, delivery: str) -> int:
@@ -179,7 +181,7 @@ def test_ping_other_events_and_strangers_issues_are_acknowledged_and_ignored(wor
         push = world.raw_webhook(url, "push", {"ref": "refs/heads/main"})
         assert push.status == 200
     with world.store.session() as s:
-        assert s.tracked_issues(states=("open", "closed", "deleted")) == []
+        assert s.tracked.issues(states=("open", "closed", "deleted")) == []
 
 
 def test_no_secret_configured_refuses_every_delivery(world: World) -> None:
@@ -192,5 +194,5 @@ def test_no_secret_configured_refuses_every_delivery(world: World) -> None:
         )
     assert reply.status == 401
     with world.store.session() as s:
-        assert s.tracked(draft.id) is None
+        assert s.tracked.get(draft.id) is None
     assert WEBHOOK_SECRET not in reply.response_body.decode()
