@@ -33,7 +33,8 @@ from typing import Any
 
 from bench.processes import clean_environment
 from bench.seeding import flow_steps
-from bot.storage.store import Location, Store
+from bot.storage.drafts import Location
+from bot.storage.store import Store
 from flows import engine
 from flows.draft import DraftStatus
 from flows.questions import build_flow

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.drafting import ANSWERS
-from bot.storage.store import Location, Session, Store
+from bot.storage.drafts import Location
+from bot.storage.store import Session, Store
 from flows import engine
 from flows.draft import Draft, DraftStatus
 from flows.questions import Flow, build_flow

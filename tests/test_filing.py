@@ -27,7 +27,8 @@ from bot.filing.once import (
 )
 from bot.github.client import GitHubAccess, GitHubConfig
 from bot.github.touch_check import FileTouchChecker, plan_path, touch_note, unknown_paths
-from bot.storage.store import Location, Store
+from bot.storage.drafts import Location
+from bot.storage.store import Store
 from flows import engine
 from flows.draft import Draft, DraftStatus
 from flows.errors import DraftReadOnly, InvalidAnswer

@@ -22,9 +22,11 @@ from bot.errors import (
     StaleDraft,
     UnknownDraft,
 )
+from bot.storage.drafts import Location, MessageAnswer
 from bot.storage.ids import ALPHABET, new_draft_id, normalize_draft_id
 from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
-from bot.storage.store import Location, Store
+from bot.storage.people import UserRecord
+from bot.storage.store import Store
 from flows.draft import Draft, DraftStatus, FlowState, GateState, GateStatus
 from tests.conftest import FakeClock
 
@@ -397,13 +399,9 @@ def test_message_answers_are_linked_and_relinked(store: Store) -> None:
     with store.session() as s:
         assert s.drafts.message_answer("C1", "1.0") is None
         s.drafts.link_message("C1", "1.0", draft.id, "problem")
-        assert s.drafts.message_answer("C1", "1.0") == bot.storage.store.MessageAnswer(
-            draft.id, "problem"
-        )
+        assert s.drafts.message_answer("C1", "1.0") == MessageAnswer(draft.id, "problem")
         s.drafts.link_message("C1", "1.0", draft.id, "title")
-        assert s.drafts.message_answer("C1", "1.0") == bot.storage.store.MessageAnswer(
-            draft.id, "title"
-        )
+        assert s.drafts.message_answer("C1", "1.0") == MessageAnswer(draft.id, "title")
 
 
 def test_users_are_saved_and_updated_field_by_field(store: Store) -> None:
@@ -413,7 +411,7 @@ def test_users_are_saved_and_updated_field_by_field(store: Store) -> None:
         s.people.save("U1", display_name="Ada", tz="Europe/Paris")
         s.people.save("U1", github_login="ada-l", notified={"ms-aaaaaa": "2025-03-03"})
     with store.session() as s:
-        assert s.people.get("U1") == bot.storage.store.UserRecord(
+        assert s.people.get("U1") == UserRecord(
             "U1",
             display_name="Ada",
             tz="Europe/Paris",

@@ -41,7 +41,8 @@ from bot.slack.conversation import Conversations, Origin, Respond
 from bot.slack.poster import SlackPoster
 from bot.slack.text import markdown_to_slack
 from bot.slack.users import UserDirectory
-from bot.storage.store import Location, Store
+from bot.storage.drafts import Location
+from bot.storage.store import Store
 from flows import engine
 from flows.answers import parse_control
 from flows.draft import Draft, DraftStatus

@@ -45,7 +45,8 @@ from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 
 from bot.github.client import GitHubAccess
 from bot.log import get_logger
-from bot.storage.store import Session, Store, utc_now
+from bot.storage.database import utc_now
+from bot.storage.store import Session, Store
 from flows.draft import Draft, DraftStatus
 from flows.render import as_filed, marker, render_issue
 from flows.template import Template

@@ -55,7 +55,8 @@ from bot.reminders.schedule import zone as time_zone
 from bot.reminders.stale_drafts import StaleAction, stale_drafts
 from bot.settings import Settings
 from bot.slack.poster import SlackPoster
-from bot.storage.store import Store, utc_now
+from bot.storage.database import utc_now
+from bot.storage.store import Store
 from flows import tracking
 from flows.template import Template
 from flows.tracking import IssueCursor, IssueState, SeenFrom, TrackedIssue

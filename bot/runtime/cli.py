@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.errors import DatabaseUnreadable, LocalFileError, UnknownDraft
+from bot.storage.database import DEFAULT_PATH
 from bot.storage.ids import normalize_draft_id
-from bot.storage.store import DEFAULT_PATH, Store
+from bot.storage.store import Store
 from flows import engine, prompts
 from flows.answers import parse_control
 from flows.draft import Draft, DraftStatus

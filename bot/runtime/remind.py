@@ -13,7 +13,8 @@ import sys
 from datetime import datetime
 
 from bot.log import configure_logging
-from bot.storage.store import Store, utc_now
+from bot.storage.database import utc_now
+from bot.storage.store import Store
 from flows import engine
 from flows.questions import build_flow
 from flows.template import load_template

@@ -24,7 +24,8 @@ from bot.slack.poster import SlackPoster
 from bot.slack.preview import blocks_fallback_text, preview_messages
 from bot.slack.text import markdown_to_slack, slack_to_markdown
 from bot.slack.users import UserDirectory
-from bot.storage.store import Location, Session, Store
+from bot.storage.drafts import Location
+from bot.storage.store import Session, Store
 from flows import engine
 from flows.answers import parse_control
 from flows.draft import Draft, DraftStatus

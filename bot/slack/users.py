@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.log import get_logger
-from bot.storage.store import Store, UserRecord
+from bot.storage.people import UserRecord
+from bot.storage.store import Store
 
 log = get_logger()
 

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,17 +37,18 @@ from bot.errors import (
     StoreError,
     UnknownDraft,
 )
+from bot.storage.database import DEFAULT_PATH, Clock, utc_now
+from bot.storage.drafts import DraftSummary, JournalEntry, Location, MessageAnswer
 from bot.storage.ids import new_draft_id
 from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
+from bot.storage.people import UserRecord
 from flows import tracking
 from flows.draft import Draft, DraftStatus, diff
 from flows.tracking import DigestRecord, IssueCursor, TrackedIssue
 
-DEFAULT_PATH = Path("data/milestones.db")
 BUSY_TIMEOUT_MS = 5000
 CLOSED_STATUSES = (DraftStatus.FILED, DraftStatus.CANCELLED, DraftStatus.ARCHIVED)
 
-Clock = Callable[[], datetime]
 # (questions answered, questions in the flow) for the listing columns; the store does not
 # know the flow, so whoever does passes this in.
 Progress = Callable[[Draft], tuple[int, int | None]]
@@ -64,64 +65,12 @@ _COPIED_COLUMNS = (
 )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _default_progress(draft: Draft) -> tuple[int, int | None]:
     return len(draft.flow.answered), None
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a draft's conversation lives in Slack."""
-
-    team: str
-    channel: str
-    thread_ts: str  # the thread the questions are asked in
-    root_ts: str | None = None  # the bot's top message of that thread, if it keeps one
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    seq: int
-    draft_id: str
-    at: datetime
-    actor: str
-    source: str  # "slack", "cli", "github", ...
-    correlation_id: str
-    kind: str  # "created", or the engine's Outcome.kind: answer, rejected, control, edit, ...
-    input: str | None  # exactly what was typed, refused answers included
-    changes: dict[str, Any]  # field -> new JSON value; the full snapshot for "created"
-    question_id: str | None
-
-
-@dataclass(frozen=True)
-class DraftSummary:
-    """A drafts row without its JSON, for listings."""
-
-    id: str
-    author: str
-    status: DraftStatus
-    title: str
-    answered: int
-    total: int | None
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class UserRecord:
-    """What the bot knows about a Slack user."""
-
-    slack_user_id: str
-    display_name: str | None = None
-    tz: str | None = None  # IANA name, e.g. "Europe/Paris"
-    github_login: str | None = None
-    notified: dict[str, Any] = field(default_factory=dict)  # reminders sent, by key
 
 
 @dataclass(frozen=True)
@@ -153,12 +102,6 @@ class FilingAttempt:
     request_id: str | None
     detail: str | None
     issue_number: int | None
-
-
-@dataclass(frozen=True)
-class MessageAnswer:
-    draft_id: str
-    question_id: str
 
 
 def fold(entries: list[JournalEntry]) -> Draft:

@@ -27,7 +27,8 @@ from bot.github.webhook import GitHubWebhook
 from bot.reminders.sweep import Sweeper, SweepReport
 from bot.runtime.server import create_web_app
 from bot.settings import Settings
-from bot.storage.store import Location, Store
+from bot.storage.drafts import Location
+from bot.storage.store import Store
 from flows.draft import Draft, DraftStatus
 from flows.render import render_issue
 from flows.template import Template

@@ -3,7 +3,7 @@ thirty (journaled, out of lists), through the sweep and the bot's real HTTP app.
 
 from __future__ import annotations
 
-from bot.storage.store import Location
+from bot.storage.drafts import Location
 from flows.draft import Draft, DraftStatus
 from tests.e2e.harness import message_text, wait_until
 from tests.emulators.slack_api import ALICE, RELIABILITY, TEAM_ID, Message

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.storage.store import Location
+from bot.storage.drafts import Location
 from flows.draft import Draft, DraftStatus, GateState, GateStatus
 from flows.render import render_issue
 from flows.tracking import IssueState, SeenFrom
