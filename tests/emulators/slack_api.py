@@ -73,6 +73,10 @@ START_TS = 1_700_000_000  # 2023-11-14T22:13:20Z; message ts values count up fro
 TS_STEP_MICROS = 100
 TEXT_LIMIT = 40_000  # chat.postMessage truncates longer text
 RESPONSE_URL_USES = 5  # a response_url takes at most five posts
+TRIGGER_TTL = 3.0  # seconds a trigger_id can be exchanged for a view (Slack: 3 seconds)
+VIEW_TITLE_LIMIT = 24  # a modal's title, submit and close texts
+HOME_BLOCKS = 100  # blocks in a modal or a Home tab
+PRIVATE_METADATA_LIMIT = 3000
 
 # Methods whose required bot scope the emulator checks (conversations.info checks per type).
 METHOD_SCOPES: dict[str, str] = {
@@ -372,6 +376,12 @@ def block_errors(blocks: Any, *, max_blocks: int = 50, root: str = "/blocks") ->
             max_len(el.get("url"), 3000, f"{ptr}/url")
             if el.get("style") not in (None, "primary", "danger"):
                 err("must be one of primary, danger", f"{ptr}/style")
+        elif kind == "plain_text_input":
+            limit = el.get("max_length", 3000)
+            if not isinstance(limit, int) or not 1 <= limit <= 3000:
+                err("must be between 1 and 3000", f"{ptr}/max_length")
+                limit = 3000
+            max_len(el.get("initial_value"), limit, f"{ptr}/initial_value")
         elif kind in _OPTION_MENUS or kind in _OPTION_LISTS:
             low, high = _OPTION_MENUS.get(kind) or _OPTION_LISTS[kind]
             options = el.get("options")
@@ -465,6 +475,47 @@ def block_errors(blocks: Any, *, max_blocks: int = 50, root: str = "/blocks") ->
             element(block.get("element"), f"{ptr}/element")
         elif kind == "rich_text" and not isinstance(block.get("elements"), list):
             err("must provide an array", f"{ptr}/elements")
+    return errors
+
+
+def view_errors(view: dict[str, Any]) -> list[str]:
+    """Slack's messages for a modal or Home view it would refuse, empty when it takes it."""
+    errors: list[str] = []
+    kind = view.get("type")
+    for name in ("title", "submit", "close"):
+        obj = view.get(name)
+        if obj is None:
+            if name == "title" and kind == "modal":
+                errors.append("must provide a title [json-pointer:/view/title]")
+            continue
+        if not isinstance(obj, dict) or obj.get("type") != "plain_text":
+            errors.append(f"must be plain_text [json-pointer:/view/{name}/type]")
+            continue
+        text = obj.get("text")
+        if not isinstance(text, str) or not text:
+            errors.append(f"must be more than 0 characters [json-pointer:/view/{name}/text]")
+        elif len(text) > VIEW_TITLE_LIMIT:
+            errors.append(
+                f"must be less than {VIEW_TITLE_LIMIT + 1} characters "
+                f"[json-pointer:/view/{name}/text]"
+            )
+    blocks = view.get("blocks", [])
+    has_input = isinstance(blocks, list) and any(
+        isinstance(b, dict) and b.get("type") == "input" for b in blocks
+    )
+    if kind == "modal" and has_input and view.get("submit") is None:
+        errors.append("must provide submit when there are input blocks [json-pointer:/view/submit]")
+    for name, limit in (
+        ("private_metadata", PRIVATE_METADATA_LIMIT),
+        ("callback_id", 255),
+        ("external_id", 255),
+    ):
+        value = view.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            errors.append(
+                f"must be a string of at most {limit} characters [json-pointer:/view/{name}]"
+            )
+    errors += block_errors(blocks, max_blocks=HOME_BLOCKS, root="/view/blocks")
     return errors
 
 
@@ -638,7 +689,12 @@ class SlackEmulator:
         self._messages: dict[str, list[Message]] = {}
         self._response_urls: dict[str, _ResponseTarget] = {}
         self._triggers_used: set[str] = set()
-        self.views: list[dict[str, Any]] = []
+        self._triggers_issued: dict[str, float] = {}  # trigger_id -> monotonic time minted
+        self.trigger_ttl = TRIGGER_TTL
+        self.home_tab_enabled = True
+        self.views: list[dict[str, Any]] = []  # modals opened, oldest first (as opened)
+        self._views_by_id: dict[str, dict[str, Any]] = {}  # every modal and Home, current
+        self.homes: dict[str, dict[str, Any]] = {}  # user id -> their published Home view
         self.internal_errors: list[str] = []  # emulator bugs (answered error internal_error)
 
         self.add_user(
@@ -911,6 +967,8 @@ class SlackEmulator:
                 msgs.clear()
             self._response_urls.clear()
             self.views.clear()
+            self._views_by_id.clear()
+            self.homes.clear()
             self.internal_errors.clear()
 
     # -- the human side (used by SlackRequests) ------------------------------------------------
@@ -1037,9 +1095,25 @@ class SlackEmulator:
         return f"{self.base_url}/response/{rid}"
 
     def new_trigger_id(self) -> str:
+        """A trigger_id as Slack sends with an interaction; views.open takes it for
+        `trigger_ttl` seconds (3, as Slack), once."""
         number = next(self._ids)
         digest = hashlib.md5(str(number).encode()).hexdigest()
-        return f"{1_000_000_000 + number}.{1_000_000_001}.{digest}"
+        trigger_id = f"{1_000_000_000 + number}.{1_000_000_001}.{digest}"
+        with self._lock:
+            self._triggers_issued[trigger_id] = time.monotonic()
+        return trigger_id
+
+    def view(self, view_id: str) -> dict[str, Any]:
+        """A modal or Home view as it stands now (after any views.update)."""
+        with self._lock:
+            return copy.deepcopy(self._views_by_id[view_id])
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab last published for that user, if any."""
+        with self._lock:
+            found = self.homes.get(user_id)
+            return copy.deepcopy(found) if found is not None else None
 
     # -- internals: storage ----------------------------------------------------------------------
 
@@ -1258,6 +1332,8 @@ class SlackEmulator:
             "users.info": self._users_info,
             "reactions.add": self._reactions_add,
             "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
         }
 
     # -- internals: helpers for methods -----------------------------------------------------
@@ -1701,38 +1777,109 @@ class SlackEmulator:
             raise SlackError("exchanged_trigger_id")
         if not re.fullmatch(r"\d+\.\d+\.[0-9a-f]+", trigger_id):
             raise SlackError("invalid_trigger_id")
-        view = self._json_param(params, "view")
-        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
-            raise SlackError("invalid_arguments")
-        if self.validate_blocks:
-            errors = block_errors(view.get("blocks", []), max_blocks=100, root="/view/blocks")
-            if errors:
-                raise SlackError("invalid_arguments", response_metadata={"messages": errors})
+        issued = self._triggers_issued.get(trigger_id)
+        if issued is not None and time.monotonic() - issued > self.trigger_ttl:
+            raise SlackError("expired_trigger_id")
+        view = self._checked_view(params, ("modal",))
         self._triggers_used.add(trigger_id)
+        opened = self._new_view(view)
+        self.views.append(copy.deepcopy(opened))
+        return {"view": opened}
+
+    def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(params.get("view_id") or "")
+        external_id = str(params.get("external_id") or "")
+        if not view_id and not external_id:
+            raise SlackError(
+                "invalid_arguments",
+                response_metadata={
+                    "messages": ["[ERROR] either view_id or external_id is required"]
+                },
+            )
+        current = (
+            self._views_by_id.get(view_id)
+            if view_id
+            else next(
+                (
+                    v
+                    for v in self._views_by_id.values()
+                    if external_id and v["external_id"] == external_id
+                ),
+                None,
+            )
+        )
+        if current is None:
+            raise SlackError("not_found")
+        if params.get("hash") and params["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        view = self._checked_view(params, (current["type"],))
+        updated = self._new_view(view, view_id=current["id"], root=current["root_view_id"])
+        return {"view": updated}
+
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(params.get("user_id") or "")
+        if user_id not in self._users or self._users[user_id].is_bot:
+            raise SlackError(
+                "invalid_arguments", response_metadata={"messages": ["invalid `user_id`"]}
+            )
+        view = self._checked_view(params, ("home",))
+        if not self.home_tab_enabled:
+            raise SlackError("not_enabled")
+        current = self.homes.get(user_id)
+        if current is not None and params.get("hash") and params["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        published = self._new_view(view, view_id=current["id"] if current else None)
+        self.homes[user_id] = copy.deepcopy(published)
+        return {"view": published}
+
+    def _checked_view(self, params: dict[str, Any], types: tuple[str, ...]) -> dict[str, Any]:
+        """The `view` argument, or invalid_arguments with Slack's messages for what is wrong."""
+        view = self._json_param(params, "view")
+        if not isinstance(view, dict) or view.get("type") not in types:
+            raise SlackError(
+                "invalid_arguments",
+                response_metadata={
+                    "messages": [
+                        f"[ERROR] must be one of {', '.join(types)} [json-pointer:/view/type]"
+                    ]
+                },
+            )
+        errors = view_errors(view) if self.validate_blocks else []
+        if errors:
+            raise SlackError(
+                "invalid_arguments",
+                response_metadata={"messages": [f"[ERROR] {e}" for e in errors]},
+            )
+        return view
+
+    def _new_view(
+        self, view: dict[str, Any], *, view_id: str | None = None, root: str | None = None
+    ) -> dict[str, Any]:
         number = next(self._ids)
-        opened = {
-            "id": f"V0{number:08d}",
+        view_id = view_id or f"V0{number:08d}"
+        shown = {
+            "id": view_id,
             "team_id": self.team_id,
             "type": view["type"],
             "blocks": self._with_block_ids(view.get("blocks", [])),
             "private_metadata": view.get("private_metadata", ""),
             "callback_id": view.get("callback_id", ""),
             "state": {"values": {}},
-            "hash": f"{self.start_ts}.{_block_id(str(number))}",
+            "hash": f"{self.start_ts + number}.{_block_id(str(number))}",
             "title": view.get("title"),
             "clear_on_close": bool(view.get("clear_on_close", False)),
             "notify_on_close": bool(view.get("notify_on_close", False)),
             "close": view.get("close"),
             "submit": view.get("submit"),
             "previous_view_id": None,
-            "root_view_id": f"V0{number:08d}",
+            "root_view_id": root or view_id,
             "app_id": self.app_id,
             "external_id": view.get("external_id", ""),
             "app_installed_team_id": self.team_id,
             "bot_id": self.bot_id,
         }
-        self.views.append(copy.deepcopy(opened))
-        return {"view": opened}
+        self._views_by_id[view_id] = copy.deepcopy(shown)
+        return shown
 
     # -- response_url ---------------------------------------------------------------------
 
