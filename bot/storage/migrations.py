@@ -249,4 +249,32 @@ def m005_gate_reminders(db: Database) -> None:
     )
 
 
+@_step
+def m006_home_tabs(db: Database) -> None:
+    # Who opened the App Home and what was last published there (its hash, so an unchanged
+    # Home is not published again), and the channel each person last chose to draft in.
+    db.execute(
+        """
+        CREATE TABLE home_tabs (
+            user_id TEXT PRIMARY KEY,
+            opened_at TEXT NOT NULL,
+            published_at TEXT,
+            view_hash TEXT,
+            last_channel TEXT
+        )
+        """
+    )
+    # The permalink of each draft's thread, for the Home's Resume links (asked of Slack once).
+    db.execute(
+        """
+        CREATE TABLE thread_links (
+            draft_id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            thread_ts TEXT NOT NULL,
+            permalink TEXT NOT NULL
+        )
+        """
+    )
+
+
 SCHEMA_VERSION = len(STEPS)
