@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 
 class GateStatus(StrEnum):
@@ -24,10 +24,19 @@ class GateState(BaseModel):
 
     status: GateStatus = GateStatus.UNCHECKED
     reason: str = ""  # only for NOT_APPLICABLE
+    evidence: str = ""  # only for CHECKED: `owner/repo#123` when ticked with evidence
 
     @property
     def settled(self) -> bool:
         return self.status is not GateStatus.UNCHECKED
+
+    @model_serializer(mode="wrap")
+    def _without_empty_evidence(self, handler: Any) -> Any:
+        # Journals and stored gates written before evidence existed stay byte-identical.
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("evidence"):
+            data.pop("evidence", None)
+        return data
 
 
 class DraftStatus(StrEnum):

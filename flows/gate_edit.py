@@ -1,7 +1,8 @@
 """Settling one gate box in an issue body, touching nothing else.
 
 Used by the reminders: "Done" ticks the box, "Not applicable" ticks it and writes
-` — N/A: <reason>` after its text. The box is found the way flows.parse finds it (under
+` — N/A: <reason>` after its text, "Tick with evidence" ticks it and writes
+` — evidence: owner/repo#123`. The box is found the way flows.parse finds it (under
 its section's heading, by label), at the line markdown-it maps it to; every other byte
 of the body, line endings included, stays as it was.
 """
@@ -12,7 +13,7 @@ import re
 
 from flows.draft import GateState, GateStatus
 from flows.parse import gate_boxes
-from flows.render import not_applicable_suffix
+from flows.render import evidence_suffix, not_applicable_suffix
 from flows.template import Template
 
 # markdown-it splits lines at CRLF, CR and LF alone; line numbers in its token map count
@@ -54,8 +55,13 @@ def set_gate(template: Template, body: str, label: str, state: GateState) -> str
     if match is None:
         raise ValueError(f"the box {label!r} is not where the issue's Markdown puts it")
     lines[box.first_line] = (f"{text[: match.start()]}[x]{text[match.end() :]}", end)
+    suffix = ""
     if state.status is GateStatus.NOT_APPLICABLE:
+        suffix = not_applicable_suffix(state.reason)
+    elif state.evidence:
+        suffix = evidence_suffix(state.evidence)
+    if suffix:
         last, last_end = lines[box.last_line]
         kept = last.rstrip(" \t")  # trailing spaces would otherwise make a hard break
-        lines[box.last_line] = (kept + not_applicable_suffix(state.reason), last_end)
+        lines[box.last_line] = (kept + suffix, last_end)
     return "".join(text + end for text, end in lines)

@@ -14,6 +14,8 @@ Policy:
   matching label of that section wins). The first such box is the gate's; copies are ignored.
 * A ticked box whose text goes on with `— N/A: <reason>` (also `– N/A`, `- N/A`, `-- N/A`,
   or `N/A` right after the label, with `:` or a dash before the reason) is not applicable.
+* A ticked box whose text goes on with `— evidence: <reference>` (the same dashes) was
+  ticked with evidence; the reference (`owner/repo#123, ...`) is kept as written.
 * A gate whose box is missing from the body is absent from ParsedIssue.gates and is
   reported by unchecked_gates: nobody has settled it.
 * The marker counts only as a real HTML comment block, never inside a code block.
@@ -51,6 +53,7 @@ from flows.template import GATE_SECTIONS, Template, markdown_parser
 _MARKER = re.compile(r"\A<!--[ \t]*milestone-draft:[ \t]*([A-Za-z0-9][A-Za-z0-9._:-]*)[ \t]*-->")
 _NA_AFTER_DASH = re.compile(r"(?:^|(?<=\s))(?:—|–|--?)[ \t]*N/A\b(?:[ \t]*[:—–-])?", re.I)
 _NA_FIRST = re.compile(r"\A[ \t]*N/A\b(?:[ \t]*[:—–-])?", re.I)
+_EVIDENCE = re.compile(r"\A[ \t]*(?:—|–|--?)[ \t]*evidence\b[ \t]*:?", re.I)
 _LIST_FIELDS = {
     "in_scope": "in_scope",
     "out_of_scope": "out_of_scope",
@@ -175,6 +178,10 @@ def _match_label(labels: list[str], text: str) -> str | None:
 
 
 def _not_applicable(rest: str, read: Callable[[str], str]) -> GateState:
+    evidence = _EVIDENCE.match(rest)
+    if evidence is not None:
+        reference = read(rest[evidence.end() :].strip())
+        return GateState(status=GateStatus.CHECKED, evidence=reference)
     match = _NA_FIRST.match(rest) or _NA_AFTER_DASH.search(rest)
     if match is None:
         return GateState(status=GateStatus.CHECKED)
