@@ -48,6 +48,7 @@ TELEMETRY_LEAD = "Telemetry events touched:"
 DOCS_LEAD = "Docs touched:"
 COMMANDS_INFO = "bash"
 NA_SEPARATOR = " — N/A"  # written after a gate's label; ": <reason>" follows if there is one
+EVIDENCE_SEPARATOR = " — evidence: "  # written after a ticked gate's label, then its proof
 
 _DRAFT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
@@ -120,13 +121,18 @@ def gate_line(label: str, draft: Draft) -> str:
     if state.status is GateStatus.UNCHECKED:
         return f"- [ ] {escape_inline(label)}"
     if state.status is GateStatus.CHECKED:
-        return f"- [x] {escape_inline(label)}"
+        return f"- [x] {escape_inline(label)}{evidence_suffix(state.evidence)}"
     return f"- [x] {escape_inline(label)}{not_applicable_suffix(state.reason)}"
 
 
 def not_applicable_suffix(reason: str) -> str:
     """What follows a gate's label when it does not apply: ` — N/A: <reason>`."""
     return f"{NA_SEPARATOR}: {escape_inline(reason)}" if reason else NA_SEPARATOR
+
+
+def evidence_suffix(reference: str) -> str:
+    """What follows a gate's label when it was ticked with evidence: ` — evidence: o/r#1`."""
+    return f"{EVIDENCE_SEPARATOR}{escape_inline(reference)}" if reference else ""
 
 
 def _section(template: Template, key: str, draft: Draft) -> list[str]:
