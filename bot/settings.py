@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.errors import ConfigError
 
 DEFAULT_DATABASE_PATH = "data/milestones.db"
+S = TypeVar("S", bound="PathSettings")
 
 
 # What each variable should look like, for the one-line error when it is missing or malformed.
@@ -50,20 +52,34 @@ EXPECTED: dict[str, str] = {
 }
 
 
-class Settings(BaseSettings):
-    """Everything an operator sets. Secrets are SecretStr so they never print."""
+class PathSettings(BaseSettings):
+    """Where the data and the template are: all that the terminal commands need.
+
+    The one precedence, for every command: a command-line option (passed to the
+    constructor) > the environment > `.env` in the working directory > the default. An empty
+    variable counts as unset.
+    """
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
     )
+
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    template_path: Path | None = None
+
+
+class Settings(PathSettings):
+    """Everything an operator sets. Secrets are SecretStr so they never print."""
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_command: str = "/milestone"
-    database_path: Path = Path(DEFAULT_DATABASE_PATH)
-    template_path: Path | None = None
     port: int = Field(default=3000, ge=1, le=65535)
     listener_threads: int = Field(default=16, ge=1, le=256)
 
@@ -156,10 +172,24 @@ class Settings(BaseSettings):
                 raise ConfigError(f"{var} is not set: it should be {EXPECTED.get(var, 'set')}")
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the environment; a bad value becomes one ConfigError line naming the variable."""
+def load_settings(**options: object) -> Settings:
+    """Every setting; `options` are the command line's (None: not given).
+
+    A bad value becomes one ConfigError line naming the variable.
+    """
+    return _load(Settings, options)
+
+
+def load_paths(**options: object) -> PathSettings:
+    """Only DATABASE_PATH and TEMPLATE_PATH, so a command that needs no Slack or GitHub is
+    not stopped by a malformed Slack or GitHub setting."""
+    return _load(PathSettings, options)
+
+
+def _load(kind: type[S], options: dict[str, object]) -> S:
+    given = {name: value for name, value in options.items() if value is not None}
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return kind(**given)
     except ValidationError as exc:
         err = exc.errors()[0]
         var = str(err["loc"][0]).upper() if err["loc"] else "a setting"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from bot.runtime.cli import COMMANDS, main, read_environment
+from bot.runtime.cli import COMMANDS, main
 from bot.storage.migrations import SCHEMA_VERSION
 from bot.storage.store import Store
 from flows.draft import DraftStatus
@@ -360,9 +360,9 @@ def test_environment_sets_the_defaults(
 ) -> None:
     """DATABASE_PATH and TEMPLATE_PATH are the defaults of --db and --template."""
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "env.db"))
-    monkeypatch.setenv("TEMPLATE_PATH", "custom.md")
-    defaults = read_environment()
-    assert (defaults.db, defaults.template) == (tmp_path / "env.db", Path("custom.md"))
+    monkeypatch.setenv("TEMPLATE_PATH", str(tmp_path / "custom.md"))
+    missing = cli("chat", stdin="", db=None)
+    assert missing.code == 2 and "custom.md" in missing.err  # TEMPLATE_PATH was used
     monkeypatch.delenv("TEMPLATE_PATH")
     run = cli("chat", stdin="", db=None)
     assert run.code == 0

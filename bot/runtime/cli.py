@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
-import os
 import sys
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -54,19 +53,14 @@ RULE = "─" * 72
 # -- configuration ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Defaults:
-    db: Path
-    template: Path | None  # None: the bundled template
+def resolve_paths(args: argparse.Namespace) -> None:
+    """--db and --template as every command uses them: the option if given, else
+    DATABASE_PATH / TEMPLATE_PATH from the environment, else from `.env`, else the default
+    (bot.settings holds that one precedence)."""
+    from bot.settings import load_paths
 
-
-def read_environment(environ: Mapping[str, str] = os.environ) -> Defaults:
-    """The option defaults the environment sets (DATABASE_PATH, TEMPLATE_PATH)."""
-    template = environ.get("TEMPLATE_PATH") or None
-    return Defaults(
-        db=Path(environ.get("DATABASE_PATH") or DEFAULT_PATH),
-        template=Path(template) if template else None,
-    )
+    paths = load_paths(database_path=args.db, template_path=args.template)
+    args.db, args.template = paths.database_path, paths.template_path
 
 
 def _template(args: argparse.Namespace) -> Template:
@@ -561,33 +555,35 @@ COMMANDS: list[Command] = [
 ]
 
 
-def _global_options(defaults: Defaults, *, suppress: bool) -> argparse.ArgumentParser:
+def _global_options(*, suppress: bool) -> argparse.ArgumentParser:
     # The same options on the main parser and on each subcommand, so they work on either
     # side of the command name; SUPPRESS keeps a subcommand from resetting the main value.
+    # None means "not given": the environment and .env are read after parsing
+    # (resolve_paths), so a default never passes for an option the operator typed.
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument(
         "--db",
         type=Path,
-        default=argparse.SUPPRESS if suppress else defaults.db,
-        help=f"the SQLite database (env DATABASE_PATH; default {DEFAULT_PATH})",
+        default=argparse.SUPPRESS if suppress else None,
+        help=f"the SQLite database (env or .env DATABASE_PATH; default {DEFAULT_PATH})",
     )
     parser.add_argument(
         "--template",
         type=Path,
-        default=argparse.SUPPRESS if suppress else defaults.template,
-        help="the issue template (env TEMPLATE_PATH; default the bundled one)",
+        default=argparse.SUPPRESS if suppress else None,
+        help="the issue template (env or .env TEMPLATE_PATH; default the bundled one)",
     )
     return parser
 
 
-def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Draft Reliability Milestone issues and follow their gates.",
-        parents=[_global_options(defaults, suppress=False)],
+        parents=[_global_options(suppress=False)],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    common = _global_options(defaults, suppress=True)
+    common = _global_options(suppress=True)
     for command in COMMANDS:
         child = sub.add_parser(
             command.name, help=command.help, description=command.help, parents=[common]
@@ -599,8 +595,9 @@ def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script. Returns the exit code (see the module docstring)."""
-    args = build_parser(read_environment()).parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
+        resolve_paths(args)
         return int(args.run(args))
     except UnknownDraft as exc:
         print(f"{PROG}: {exc}; run `{PROG} drafts` to list them", file=sys.stderr)

@@ -17,13 +17,10 @@ from bot.settings import Settings, load_settings
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with the command line's --db and --template on top."""
-    overrides: dict[str, object] = {}
-    if getattr(args, "db", None):
-        overrides["database_path"] = args.db
-    if getattr(args, "template", None):
-        overrides["template_path"] = args.template
-    settings = load_settings(**overrides)
+    """Every setting: --db and --template, then the environment, then `.env`, then defaults."""
+    settings = load_settings(
+        database_path=getattr(args, "db", None), template_path=getattr(args, "template", None)
+    )
     register_secrets(
         s.get_secret_value()
         for s in (
