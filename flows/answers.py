@@ -3,9 +3,13 @@
 Slack, the terminal and the tests all rely on this grammar, so it lives in one place:
 
 - Control words are a whole message (trimmed, any case): `skip`, `back`, `preview`,
-  `edit <section>`, `file`, `cancel`, `help`.
+  `edit <section>`, `file`, `cancel`, `help`, and `none` (no answer to this question).
+  In a message of several lines, a line that is only one of them is refused rather than
+  taken as text: the author meant the word, and must send it alone (`command_lines`).
 - Lists: one item per line; a leading `-`, `*`, `•`, `◦`, `1.` or `1)` marker is dropped,
   blank lines are ignored, whitespace is trimmed. Ordered lists keep the order typed.
+  An item typed twice in an unordered list is refused, naming it (a plan's steps may
+  repeat, so ordered lists keep repeats).
 - Single choice: the option itself (any case) or its number in the list shown.
 - Multiple choice: option numbers split by spaces or commas, or `all`, or `none`.
 - Gates: one line per decision, numbers from the gate list shown: `done 1 2`,
@@ -25,7 +29,16 @@ from dataclasses import dataclass
 from flows.draft import GateState, GateStatus
 from flows.errors import InvalidAnswer
 
-CONTROL_WORDS: tuple[str, ...] = ("skip", "back", "preview", "edit", "file", "cancel", "help")
+CONTROL_WORDS: tuple[str, ...] = (
+    "skip",
+    "back",
+    "preview",
+    "edit",
+    "file",
+    "cancel",
+    "help",
+    "none",
+)
 
 # Embedding/override/isolate controls: they make text display in an order other than the one
 # it is stored in (the "Trojan Source" attack), so a reviewer could read something else.
@@ -59,6 +72,29 @@ def parse_control(text: str) -> Control | None:
     if word in CONTROL_WORDS and not rest:
         return Control(word)
     return None
+
+
+def command_lines(text: str) -> list[tuple[str, Control]]:
+    """The lines of a message of several lines that are each a control word on their own.
+
+    Only a line without a list marker counts: `- cancel` is an item, `cancel` a command.
+    """
+    lines = re.split(r"\r\n|[\r\n\u2028\u2029]", text)
+    if len([line for line in lines if line.strip()]) < 2:
+        return []
+    found: list[tuple[str, Control]] = []
+    for raw in lines:
+        line = strip_invisible(raw)
+        control = parse_control(line) if line else None
+        if control is not None:
+            found.append((line, control))
+    return found
+
+
+def is_none(text: str) -> bool:
+    """`none` typed as the whole message (any case)."""
+    control = parse_control(text)
+    return control is not None and control.word == "none"
 
 
 def _char_name(ch: str) -> str:
@@ -164,10 +200,17 @@ def parse_paragraph(text: str, *, what: str) -> str:
     return strip_invisible("\n".join(lines))
 
 
-def parse_list(text: str, *, what: str, required: bool) -> tuple[str, ...]:
-    """Items one per line, markers dropped, order kept; `none` clears an optional list."""
+def parse_list(text: str, *, what: str, required: bool, unique: bool = True) -> tuple[str, ...]:
+    """Items one per line, markers dropped, order kept; `none` clears an optional list.
+
+    With `unique`, an item typed twice (any case or spacing) is refused, naming it.
+    """
     text = check_text(text)
-    if not required and strip_invisible(text).lower() == "none":
+    if strip_invisible(text).lower() == "none":
+        if required:
+            raise InvalidAnswer(
+                f"The {what} needs at least one item, so `none` can't answer it; send one per line."
+            )
         return ()
     items: list[str] = []
     for raw in text.split("\n"):
@@ -179,7 +222,27 @@ def parse_list(text: str, *, what: str, required: bool) -> tuple[str, ...]:
         if required:
             raise InvalidAnswer(f"The {what} needs at least one item; send one per line.")
         raise InvalidAnswer("That's empty; send one item per line, `none`, or `skip`.")
+    if unique:
+        _refuse_repeats(items)
     return tuple(items)
+
+
+def _refuse_repeats(items: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for item in items:
+        key = " ".join(item.split()).casefold()
+        seen[key] = seen.get(key, 0) + 1
+    repeated = [item for item in items if seen[" ".join(item.split()).casefold()] > 1]
+    if not repeated:
+        return
+    first = repeated[0]
+    times = seen[" ".join(first.split()).casefold()]
+    others = len({" ".join(i.split()).casefold() for i in repeated}) - 1
+    more = f" (and {_count(others, 'other item')} too)" if others else ""
+    shown = first if len(first) <= 60 else first[:59] + "…"
+    raise InvalidAnswer(
+        f"“{shown}” is listed {times} times{more}; keep each item once and send the list again."
+    )
 
 
 def _option_number(token: str, count: int, *, pick: str = "numbers") -> int:

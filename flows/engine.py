@@ -29,12 +29,12 @@ import dataclasses
 from typing import Any
 
 from flows import prompts
-from flows.answers import parse_control
+from flows.answers import Control, command_lines, parse_control
 from flows.draft import Draft, DraftStatus, FlowState, diff
 from flows.errors import DraftReadOnly, InvalidAnswer
 from flows.outcome import Action, Outcome, Reply, ReplyKind
 from flows.questions import Flow, Question, QuestionKind, blank_value
-from flows.render import MAX_BODY, body_budget
+from flows.render import MAX_BODY, body_budget, drift
 
 # Kinds whose answer could be prose starting with "edit" (a title like "Edit path ...").
 _TEXT_KINDS = (
@@ -45,16 +45,26 @@ _TEXT_KINDS = (
 )
 
 
-def start(flow: Flow, draft: Draft) -> Outcome:
+def start(flow: Flow, draft: Draft, *, kind: str = "start") -> Outcome:
     """Ask the first question (or the current one, or show the preview) of `draft`."""
     _ensure_writable(draft)
     prepared = _prepare(flow, draft)
     if prepared.status is DraftStatus.PREVIEW:
-        reply = Reply(ReplyKind.PREVIEW, prompts.preview_lead((), finished=True))
-        return _outcome(draft, prepared, (reply,), kind="start")
+        reply = _preview_reply(flow, prepared, prompts.preview_lead((), finished=True))
+        return _outcome(draft, prepared, (reply,), kind=kind)
     question = flow.question(prepared.flow.step or "")
     after, reply = _ask(flow, prepared, question, editing=_editing(prepared, question))
-    return _outcome(draft, after, (reply,), kind="start")
+    return _outcome(draft, after, (reply,), kind=kind)
+
+
+def resume(flow: Flow, draft: Draft) -> Outcome:
+    """Pick `draft` up again, as every surface does: a cancelled or archived draft comes
+    back where it stood (journal kind "resume"); any other is started as it is."""
+    if draft.status not in (DraftStatus.CANCELLED, DraftStatus.ARCHIVED):
+        return start(flow, draft)
+    back = draft.model_copy(update={"status": DraftStatus.DRAFTING})
+    outcome = start(flow, back, kind="resume")
+    return dataclasses.replace(outcome, changes=diff(draft, outcome.draft))
 
 
 def advance(flow: Flow, draft: Draft, text: str) -> Outcome:
@@ -65,10 +75,13 @@ def advance(flow: Flow, draft: Draft, text: str) -> Outcome:
     question = None
     if prepared.status is not DraftStatus.PREVIEW:
         question = flow.question(prepared.flow.step or "")
+    stray = _stray_command(flow, text) if control is None and question is not None else None
     if control is None and question is None:
-        outcome = _outcome(
-            draft, prepared, (Reply(ReplyKind.INFO, prompts.not_an_answer()),), kind="rejected"
-        )
+        reply = Reply(ReplyKind.INFO, prompts.not_an_answer(flow.file_words))
+        outcome = _outcome(draft, prepared, (reply,), kind="rejected")
+    elif stray is not None and question is not None:
+        reply = Reply(ReplyKind.INVALID, prompts.command_in_answer(*stray), question)
+        outcome = _outcome(draft, prepared, (reply,), kind="rejected", question_id=question.id)
     elif control is None:
         outcome = _answer(flow, draft, prepared, question, text)
     else:
@@ -85,8 +98,12 @@ def reanswer(flow: Flow, draft: Draft, question_id: str, text: str) -> Outcome:
     _ensure_writable(draft)
     question = flow.question(question_id)
     control = parse_control(text)
-    if control is not None:
+    if control is not None and control.word != "none":
         reply = Reply(ReplyKind.INVALID, prompts.control_in_edited_message(control.word), question)
+        return _outcome(draft, draft, (reply,), kind="rejected", question_id=question_id)
+    stray = _stray_command(flow, text)
+    if stray is not None:
+        reply = Reply(ReplyKind.INVALID, prompts.command_in_answer(*stray), question)
         return _outcome(draft, draft, (reply,), kind="rejected", question_id=question_id)
     try:
         after = _apply(flow, draft, question, text)
@@ -96,6 +113,21 @@ def reanswer(flow: Flow, draft: Draft, question_id: str, text: str) -> Outcome:
     after = _mark_answered(after, question)
     reply = Reply(ReplyKind.INFO, prompts.updated(question))
     return _outcome(draft, after, (reply,), kind="answer", question_id=question_id)
+
+
+def _stray_command(flow: Flow, text: str) -> tuple[str, str] | None:
+    """(line, word) of the first line of a longer message that is a command on its own.
+
+    `edit X` counts only when X names a section: "edit the config" is prose.
+    """
+    for line, control in command_lines(text):
+        if _is_command(flow, control):
+            return line, control.word
+    return None
+
+
+def _is_command(flow: Flow, control: Control) -> bool:
+    return control.word != "edit" or not control.argument or flow.has_section(control.argument)
 
 
 def progress(flow: Flow, draft: Draft) -> tuple[int, int]:
@@ -254,9 +286,17 @@ def _move_on(flow: Flow, draft: Draft) -> tuple[Draft, tuple[Reply, ...]]:
             draft, reply = _ask(flow, draft, missing[0])
             return draft, (reply,)
         draft = _preview_state(draft)
-        return draft, (Reply(ReplyKind.PREVIEW, prompts.preview_lead((), finished=True)),)
+        lead = prompts.preview_lead((), finished=True, file_words=flow.file_words)
+        return draft, (_preview_reply(flow, draft, lead),)
     draft, reply = _ask(flow, draft, following)
     return draft, (reply,)
+
+
+def _preview_reply(flow: Flow, draft: Draft, lead: str) -> Reply:
+    """A preview's lead line, followed by any answer the template has no place for."""
+    kept = drift(flow.template, draft)
+    text = f"{lead}\n{prompts.drift(kept)}" if kept else lead
+    return Reply(ReplyKind.PREVIEW, text)
 
 
 def _outcome(
@@ -317,7 +357,7 @@ def _answer(flow: Flow, before: Draft, draft: Draft, question: Question, text: s
 
 def _skip(flow: Flow, before: Draft, draft: Draft, question: Question | None, _: str) -> Outcome:
     if question is None:
-        reply = Reply(ReplyKind.INFO, prompts.nothing_to_skip())
+        reply = Reply(ReplyKind.INFO, prompts.nothing_to_skip(flow.file_words))
         return _outcome(before, draft, (reply,), kind="skip")
     if question.required and not _settled(question, draft):
         reply = Reply(ReplyKind.INVALID, prompts.cannot_skip(question), question)
@@ -348,9 +388,9 @@ def _preview(flow: Flow, before: Draft, draft: Draft, question: Question | None,
     if question is None or (draft.flow.return_to_preview and not missing):
         # At the preview, or leaving an edit begun there: the answer stays as it was.
         after = _preview_state(draft)
-        lead = prompts.preview_lead(missing, finished=True)
-        return _outcome(before, after, (Reply(ReplyKind.PREVIEW, lead),), kind="preview")
-    lead = Reply(ReplyKind.PREVIEW, prompts.preview_lead(missing, finished=False))
+        lead = prompts.preview_lead(missing, finished=True, file_words=flow.file_words)
+        return _outcome(before, after, (_preview_reply(flow, after, lead),), kind="preview")
+    lead = _preview_reply(flow, draft, prompts.preview_lead(missing, finished=False))
     after, again = _ask(
         flow,
         draft,
@@ -385,7 +425,7 @@ def _file(flow: Flow, before: Draft, draft: Draft, question: Question | None, _:
     if question is not None:
         # Mid-flow: show what would be filed first; filing happens from the preview only.
         after = _preview_state(draft)
-        reply = Reply(ReplyKind.PREVIEW, prompts.ready_to_file())
+        reply = _preview_reply(flow, after, prompts.ready_to_file(flow.file_words))
         return _outcome(before, after, (reply,), kind="preview")
     reply = Reply(ReplyKind.INFO, prompts.filing())
     return _outcome(before, draft, (reply,), kind="file", action=Action.FILE)
@@ -398,10 +438,21 @@ def _cancel(flow: Flow, before: Draft, draft: Draft, question: Question | None, 
     return _outcome(before, after, (reply,), kind="cancel", action=Action.CANCEL)
 
 
+def _none(flow: Flow, before: Draft, draft: Draft, question: Question | None, _: str) -> Outcome:
+    """`none`: no answer to the question asked (each question says what that means)."""
+    if question is None:
+        reply = Reply(ReplyKind.INFO, prompts.not_an_answer(flow.file_words))
+        return _outcome(before, draft, (reply,), kind="rejected")
+    return _answer(flow, before, draft, question, "none")
+
+
 def _help(flow: Flow, before: Draft, draft: Draft, question: Question | None, _: str) -> Outcome:
     if question is None:
         return _outcome(
-            before, draft, (Reply(ReplyKind.HELP, prompts.preview_help()),), kind="help"
+            before,
+            draft,
+            (Reply(ReplyKind.HELP, prompts.preview_help(flow.file_words)),),
+            kind="help",
         )
     reply = Reply(ReplyKind.HELP, prompts.help_text(question), question)
     return _outcome(before, draft, (reply,), kind="help")
@@ -415,4 +466,5 @@ _CONTROLS = {
     "file": _file,
     "cancel": _cancel,
     "help": _help,
+    "none": _none,
 }

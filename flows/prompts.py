@@ -8,16 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flows.questions import Question, QuestionKind
+from flows.questions import FILE_ON_GITHUB, Question, QuestionKind
 
 COMMANDS = (
     "`back` previous question · `preview` the issue so far · `edit <section>` change an answer "
     "· `file` file it · `cancel` drop the draft"
 )
-PREVIEW_COMMANDS = (
-    "Type `file` to file it on GitHub, `edit <section>` to change an answer, "
-    "`back` for the last question, or `cancel`."
-)
+
+
+def preview_commands(file_words: str = FILE_ON_GITHUB) -> str:
+    """What the author can type at the preview; `file_words` is what `file` does here."""
+    return (
+        f"Type `file` to {file_words}, `edit <section>` to change an answer, "
+        "`back` for the last question, or `cancel`."
+    )
+
+
+PREVIEW_COMMANDS = preview_commands()
 
 _GRAMMAR: dict[QuestionKind, str] = {
     QuestionKind.PARAGRAPH: (
@@ -105,7 +112,10 @@ def help_text(question: Question) -> str:
     """The question's grammar and example, and the words that work at every question."""
     grammar = _GRAMMAR.get(question.kind, question.how)
     lines = [f"*How to answer · {question.title}*", question.prompt, grammar]
-    if question.kind is QuestionKind.LIST and not question.required:
+    if not question.required and question.kind not in (
+        QuestionKind.MULTIPLE_CHOICE,
+        QuestionKind.GATES,
+    ):
         lines.append("Send `none` to clear it.")
     if question.options:
         lines += _options(question)
@@ -118,21 +128,23 @@ def help_text(question: Question) -> str:
     return "\n".join(lines)
 
 
-def preview_help() -> str:
-    return f"The draft is ready for review. {PREVIEW_COMMANDS}"
+def preview_help(file_words: str = FILE_ON_GITHUB) -> str:
+    return f"The draft is ready for review. {preview_commands(file_words)}"
 
 
 def _names(questions: Sequence[Question]) -> str:
     return ", ".join(q.title for q in questions)
 
 
-def preview_lead(missing: Sequence[Question], *, finished: bool) -> str:
+def preview_lead(
+    missing: Sequence[Question], *, finished: bool, file_words: str = FILE_ON_GITHUB
+) -> str:
     """The line above a preview: what is left, or what to do next."""
     if missing:
         count = "1 required question" if len(missing) == 1 else f"{len(missing)} required questions"
         return f"Here's the issue so far. {count} left: {_names(missing)}."
     if finished:
-        return f"That's everything. Here's your issue. {PREVIEW_COMMANDS}"
+        return f"That's everything. Here's your issue. {preview_commands(file_words)}"
     return (
         "Here's the issue so far. Everything required is in, so you can `file` whenever you like."
     )
@@ -150,12 +162,33 @@ def first_question() -> str:
     return "This is the first question, so there's nothing to go back to."
 
 
-def nothing_to_skip() -> str:
-    return f"There's no question to skip right now. {PREVIEW_COMMANDS}"
+def nothing_to_skip(file_words: str = FILE_ON_GITHUB) -> str:
+    return f"There's no question to skip right now. {preview_commands(file_words)}"
 
 
-def not_an_answer() -> str:
-    return f"I'm not asking anything right now. {PREVIEW_COMMANDS}"
+def not_an_answer(file_words: str = FILE_ON_GITHUB) -> str:
+    return f"I'm not asking anything right now. {preview_commands(file_words)}"
+
+
+def command_in_answer(line: str, word: str) -> str:
+    """A control word standing on a line of its own inside a longer message."""
+    return (
+        f"“{line[:40]}” on a line of its own is a command, not part of an answer. "
+        f"To use it, send `{line[:40]}` alone; to keep it as text, reword that line."
+        if word != "none"
+        else "“none” on a line of its own means no answer, so it can't stand among other "
+        "lines. Send `none` alone for no answer, or leave that line out."
+    )
+
+
+def drift(kept: Sequence[str]) -> str:
+    """Answers the template has no place for: named, with their text, and kept."""
+    listed = "; ".join(kept)
+    return (
+        f"The template has no place for {'this answer' if len(kept) == 1 else 'these answers'}, "
+        f"so the issue won't show {'it' if len(kept) == 1 else 'them'}; "
+        f"{'it stays' if len(kept) == 1 else 'they stay'} in the draft: {listed}."
+    )
 
 
 def over_budget(over: int, room: int, limit: int) -> str:
@@ -179,12 +212,12 @@ def updated(question: Question) -> str:
 
 
 def cancelled() -> str:
-    return "Cancelled; nothing was filed. The draft stays in the journal."
+    return "Cancelled; nothing was filed. The draft is kept: resuming it brings it back."
 
 
 def filing() -> str:
     return "Filing it on GitHub…"
 
 
-def ready_to_file() -> str:
-    return f"Everything required is in. Here's the issue. {PREVIEW_COMMANDS}"
+def ready_to_file(file_words: str = FILE_ON_GITHUB) -> str:
+    return f"Everything required is in. Here's the issue. {preview_commands(file_words)}"

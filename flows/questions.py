@@ -8,14 +8,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from flows import answers
 from flows.draft import Draft
 from flows.errors import InvalidAnswer, TemplateError
+from flows.question import (
+    FILE_ON_GITHUB,
+    Flow,
+    Formatter,
+    Parser,
+    Question,
+    QuestionKind,
+)
 from flows.template import Template
+
+__all__ = [
+    "FILE_ON_GITHUB",
+    "Flow",
+    "Question",
+    "QuestionKind",
+    "blank_value",
+    "build_flow",
+    "parse_github_login",
+]
 
 FLOW_VERSION = 1
 GITHUB_TITLE_LIMIT = 256
@@ -32,99 +48,6 @@ TEMPLATE_LINES: tuple[str, ...] = (
     "Telemetry events touched:",
     "Docs touched:",
 )
-
-
-class QuestionKind(StrEnum):
-    SHORT = "short"  # one line
-    PARAGRAPH = "paragraph"  # one paragraph
-    LIST = "list"  # one item per line
-    ORDERED_LIST = "ordered_list"  # one step per line, order kept
-    SINGLE_CHOICE = "single_choice"  # one of `options`
-    MULTIPLE_CHOICE = "multiple_choice"  # any of `options`
-    GATES = "gates"  # done / n/a decisions over the template's gates
-
-
-Parser = Callable[[str, Draft], dict[str, Any]]
-Formatter = Callable[[Draft], str]
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question: what it asks, how an answer is typed, and the draft fields it writes."""
-
-    id: str
-    title: str  # the section name as the author sees it
-    prompt: str
-    example: str  # a realistic answer, typed exactly as the grammar wants it
-    kind: QuestionKind
-    required: bool
-    parser: Parser = field(repr=False, compare=False)
-    formatter: Formatter = field(repr=False, compare=False)
-    why_required: str = ""  # said when `skip` is typed on a required question
-    options: tuple[str, ...] = ()
-    option_groups: tuple[str, ...] = ()  # per option: the heading it sits under (gates)
-    fields: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    how: str = ""  # one line on how to type the answer, shown under the prompt
-    skip_hint: str = ""  # what `skip` does, when it is more than leaving the section out
-    asked: bool = True  # False: never asked in turn, only reached with `edit`
-
-    def parse(self, text: str, draft: Draft) -> dict[str, Any]:
-        """The draft changes `text` stands for; raises InvalidAnswer saying what to fix."""
-        return self.parser(text, draft)
-
-    def current(self, draft: Draft) -> str:
-        """The draft's answer typed as the grammar wants it, or "" when there is none."""
-        return self.formatter(draft)
-
-    def names(self) -> tuple[str, ...]:
-        return (self.title, self.id.replace("_", " "), *self.aliases)
-
-
-@dataclass(frozen=True)
-class Flow:
-    """The questions asked in turn, plus sections only reached by `edit`."""
-
-    version: int
-    questions: tuple[Question, ...]
-    template: Template = field(repr=False, compare=False)
-    extras: tuple[Question, ...] = ()  # editable, never asked in turn (roadmap)
-
-    @property
-    def sections(self) -> tuple[Question, ...]:
-        return self.questions + self.extras
-
-    def question(self, question_id: str) -> Question:
-        for q in self.sections:
-            if q.id == question_id:
-                return q
-        raise KeyError(question_id)
-
-    def index(self, question_id: str) -> int:
-        """Position in the asked order; extras sort after every asked question."""
-        for i, q in enumerate(self.questions):
-            if q.id == question_id:
-                return i
-        return len(self.questions)
-
-    def find_section(self, name: str) -> Question:
-        """The section `name` means: a title, id or alias, any case, or an unambiguous prefix."""
-        wanted = " ".join(name.split()).casefold().strip("`")
-        listing = ", ".join(q.title for q in self.sections)
-        if not wanted:
-            raise InvalidAnswer(f"Edit which section? Type `edit <section>`; one of: {listing}.")
-        exact = [q for q in self.sections if wanted in (n.casefold() for n in q.names())]
-        if exact:
-            return exact[0]
-        matches = [
-            q for q in self.sections if any(n.casefold().startswith(wanted) for n in q.names())
-        ]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            which = ", ".join(q.title for q in matches)
-            raise InvalidAnswer(f"“{name}” could be {which}; type more of the name.")
-        raise InvalidAnswer(f"There's no section “{name[:60]}”. Sections: {listing}.")
 
 
 # GitHub logins: letters, digits and single inner hyphens, at most 39 characters. GitHub
@@ -210,7 +133,8 @@ def _list_question(
         required=required,
         why_required=why_required,
         parser=_single(
-            field_name, lambda text: answers.parse_list(text, what=what, required=required)
+            field_name,
+            lambda text: answers.parse_list(text, what=what, required=required, unique=not ordered),
         ),
         formatter=_list_formatter(field_name, ordered=ordered),
         fields=(field_name,),
@@ -248,6 +172,13 @@ def _check_template(template: Template) -> None:
         raise TemplateError("the template lacks what the flow relies on: " + "; ".join(missing))
 
 
+def _keep_unknown(
+    before: tuple[str, ...], picked: tuple[str, ...], options: tuple[str, ...]
+) -> tuple[str, ...]:
+    """`picked`, plus earlier picks the template no longer offers (kept, never dropped)."""
+    return (*picked, *(label for label in before if label not in options))
+
+
 def _gates_example(labels: list[str]) -> str:
     dashboards = next(
         (i for i, label in enumerate(labels, 1) if "dashboard" in label.lower()), len(labels)
@@ -256,11 +187,14 @@ def _gates_example(labels: list[str]) -> str:
     return f"done {done}\nn/a {dashboards}: no dashboards for this service"
 
 
-def build_flow(template: Template, *, ask_assignee: bool = False) -> Flow:
+def build_flow(
+    template: Template, *, ask_assignee: bool = False, file_words: str = FILE_ON_GITHUB
+) -> Flow:
     """The Reliability Milestone flow for `template`; TemplateError names anything missing.
 
     `ask_assignee` adds the author's GitHub login as the last question (only where the bot
-    files on GitHub: elsewhere there is nothing to assign).
+    files on GitHub: elsewhere there is nothing to assign). `file_words` says what `file`
+    does where this flow runs.
     """
     _check_template(template)
     prefix = template.title_prefix
@@ -359,7 +293,11 @@ def build_flow(template: Template, *, ask_assignee: bool = False) -> Flow:
                 "reviewers check every milestone against the invariants; "
                 "answer `none` if it strengthens none of them."
             ),
-            parser=_single("invariants", lambda t: answers.parse_multiple_choice(t, invariants)),
+            parser=lambda text, draft: {
+                "invariants": _keep_unknown(
+                    draft.invariants, answers.parse_multiple_choice(text, invariants), invariants
+                )
+            },
             formatter=lambda d: answers.format_multiple_choice(d.invariants, invariants),
             options=invariants,
             fields=("invariants",),
@@ -484,8 +422,16 @@ def build_flow(template: Template, *, ask_assignee: bool = False) -> Flow:
             required=False,
             parser=lambda text, draft: {
                 "gates": {
-                    label: state.model_dump(mode="json")
-                    for label, state in answers.parse_gates(text, gates).items()
+                    # A decision the template has no line for is kept (see flows.render.drift).
+                    **{
+                        label: state.model_dump(mode="json")
+                        for label, state in draft.gates.items()
+                        if label not in gates
+                    },
+                    **{
+                        label: state.model_dump(mode="json")
+                        for label, state in answers.parse_gates(text, gates).items()
+                    },
                 }
             },
             formatter=lambda d: answers.format_gates(d.gates, gates),
@@ -519,7 +465,13 @@ def build_flow(template: Template, *, ask_assignee: bool = False) -> Flow:
     )
     if ask_assignee:
         questions = (*questions, _assignee_question())
-    return Flow(version=FLOW_VERSION, questions=questions, template=template, extras=(roadmap,))
+    return Flow(
+        version=FLOW_VERSION,
+        questions=questions,
+        template=template,
+        extras=(roadmap,),
+        file_words=file_words,
+    )
 
 
 def blank_value(flow: Flow, draft_field: str) -> Any:

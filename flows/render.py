@@ -179,6 +179,30 @@ def _section(template: Template, key: str, draft: Draft) -> list[str]:
     return gates  # rollout, acceptance; "scope" and "test_gates" only hold subsections
 
 
+def drift(template: Template, draft: Draft) -> list[str]:
+    """What the draft holds that `template` has no place for, each named with its text.
+
+    A template can drop or reword a gate or invariant line after a draft decided on it.
+    The body cannot show such a decision, but the draft keeps it: the surfaces report
+    these (show, chat, the preview) rather than lose them without a word.
+    """
+    kept: list[str] = []
+    invariants = set(template.invariant_labels)
+    for label in draft.invariants:
+        if label not in invariants:
+            kept.append(f"invariant “{label}” (strengthened)")
+    gates = set(template.gate_labels)
+    for label, state in draft.gates.items():
+        if label in gates or not state.settled:
+            continue
+        if state.status is GateStatus.CHECKED:
+            kept.append(f"gate “{label}” (done)")
+        else:
+            reason = f": {state.reason}" if state.reason else ""
+            kept.append(f"gate “{label}” (N/A{reason})")
+    return kept
+
+
 def render_body(template: Template, draft: Draft) -> str:
     """The issue body: the template's headings in its order, the answers, then the marker."""
     blocks: list[str] = []

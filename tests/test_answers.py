@@ -59,9 +59,39 @@ def test_none_clears_an_optional_list() -> None:
     assert answers.parse_list(" None ", what="notes", required=False) == ()
 
 
-def test_none_is_an_item_of_a_required_list() -> None:
-    """`none` is only a clearing word for optional lists; a required list takes it literally."""
-    assert answers.parse_list("none", what="in scope", required=True) == ("none",)
+def test_none_is_refused_by_a_required_list() -> None:
+    """`none` means no answer everywhere; a required list refuses it instead of storing it."""
+    with pytest.raises(InvalidAnswer, match="needs at least one item, so `none` can't"):
+        answers.parse_list("none", what="in scope", required=True)
+
+
+def test_a_repeated_item_is_refused_by_name() -> None:
+    """Eleven identical items (any case or spacing) are refused, naming the item and count."""
+    typed = "\n".join(["- Retry budget"] * 10 + ["retry   BUDGET"])
+    with pytest.raises(InvalidAnswer, match="“Retry budget” is listed 11 times; keep each item"):
+        answers.parse_list(typed, what="in scope", required=True)
+
+
+def test_an_ordered_list_keeps_repeated_steps() -> None:
+    """A plan may run the same step twice, so ordered lists keep repeats."""
+    steps = answers.parse_list(
+        "Run tests\nDeploy\nRun tests", what="plan", required=True, unique=False
+    )
+    assert steps == ("Run tests", "Deploy", "Run tests")
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("none", []),
+        ("- a\nnone", ["none"]),
+        ("- a\n- cancel", []),
+        ("first\n  CANCEL \nedit title", ["CANCEL", "edit title"]),
+    ],
+)
+def test_command_lines_are_bare_lines_of_longer_messages(text: str, lines: list[str]) -> None:
+    """Only a line that is a control word alone, without a list marker, counts."""
+    assert [line for line, _ in answers.command_lines(text)] == lines
 
 
 @pytest.mark.parametrize(

@@ -10,15 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.draft import Draft, DraftStatus, GateStatus
-from flows.engine import advance, missing_required, progress, reanswer, start
+from flows.engine import advance, missing_required, progress, reanswer, resume, start
 from flows.errors import DraftReadOnly
 from flows.outcome import Action, Outcome, ReplyKind
 from flows.questions import Flow, QuestionKind, build_flow
-from flows.render import MAX_BODY, body_budget
+from flows.render import MAX_BODY, body_budget, render_body
 from flows.template import load_template, parse_template
 
 FLOW = build_flow(load_template())
-CONTROL_WORDS = ["skip", "back", "preview", "edit problem", "file", "cancel", "help"]
+CONTROL_WORDS = ["skip", "back", "preview", "edit problem", "file", "cancel", "help", "none"]
 
 
 def fresh(**fields: object) -> Draft:
@@ -527,6 +527,10 @@ def test_every_control_word_at_every_kind_of_step(kind: QuestionKind, word: str)
         assert outcome.draft == draft
     elif word == "back" and question.id == "title":
         assert kinds(outcome) == [ReplyKind.INFO]
+    elif word == "none":
+        reads_none = kind in (QuestionKind.MULTIPLE_CHOICE, QuestionKind.GATES)
+        expected = "answer" if reads_none or not question.required else "rejected"
+        assert outcome.kind == expected
     else:
         assert outcome.kind == FIXED_KIND[word]
     if word == "cancel":
@@ -546,6 +550,7 @@ def test_every_control_word_at_preview(word: str) -> None:
         "file": ([ReplyKind.INFO], Action.FILE),
         "cancel": ([ReplyKind.CANCELLED], Action.CANCEL),
         "help": ([ReplyKind.HELP], None),
+        "none": ([ReplyKind.INFO], None),
     }[word]
     assert (kinds(outcome), outcome.action) == expected
 
@@ -618,3 +623,110 @@ def test_any_message_gets_an_outcome(question_id: str, text: str) -> None:
     assert outcome.replies
     if outcome.kind == "rejected":
         assert outcome.changes == {}
+
+
+# -- one grammar: `none`, commands on their own line, repeats ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question_id", "field", "value"),
+    [
+        ("notes", "notes", ()),
+        ("test_commands", "test_commands", ()),
+        ("invariants", "invariants", ()),
+        ("gates", "gates", {}),
+    ],
+)
+def test_none_alone_answers_an_optional_question(
+    question_id: str, field: str, value: object
+) -> None:
+    """`none` alone is "no answer" at every optional question, and the flow moves on."""
+    outcome = advance(FLOW, at(question_id), "None")
+    assert outcome.kind == "answer" and getattr(outcome.draft, field) == value
+    assert outcome.draft.flow.step != question_id
+
+
+@pytest.mark.parametrize("question_id", ["title", "problem", "in_scope", "implementation"])
+def test_none_is_refused_by_a_required_question_with_its_reason(question_id: str) -> None:
+    """A required question refuses `none` instead of storing the word as its answer."""
+    question = FLOW.question(question_id)
+    outcome = advance(FLOW, at(question_id), "none")
+    assert outcome.kind == "rejected" and outcome.changes == {}
+    assert f"*{question.title}* needs an answer" in outcome.replies[0].text or (
+        "`none` can't answer it" in outcome.replies[0].text
+    )
+
+
+@pytest.mark.parametrize("word", ["none", "cancel", "skip", "edit title", "preview", "Back"])
+def test_a_command_on_its_own_line_of_a_longer_answer_is_refused(word: str) -> None:
+    """`- a` then a bare command line is refused naming the line, never stored as an item."""
+    draft = at("out_of_scope")
+    outcome = advance(FLOW, draft, f"- Replace flows\n{word}")
+    assert outcome.kind == "rejected" and outcome.changes == {}
+    assert f"“{word}”" in outcome.replies[0].text
+    assert outcome.draft.status is DraftStatus.DRAFTING
+
+
+def test_a_marked_item_or_prose_that_starts_like_a_command_is_text() -> None:
+    """`- cancel` is an item, and "edit the config" names no section, so both are text."""
+    outcome = advance(FLOW, at("out_of_scope"), "- cancel\nedit the config file")
+    assert outcome.kind == "answer"
+    assert outcome.draft.out_of_scope == ("cancel", "edit the config file")
+
+
+def test_repeated_list_items_are_refused_by_name() -> None:
+    """Eleven identical items are refused with the item named, and nothing is stored."""
+    outcome = advance(FLOW, at("in_scope"), "\n".join(["- Retry budget"] * 11))
+    assert outcome.kind == "rejected"
+    assert "“Retry budget” is listed 11 times" in outcome.replies[0].text
+
+
+# -- resume, `file` words, the edit list, template drift -------------------------------------
+
+
+def test_resume_brings_a_cancelled_draft_back_where_it_stood() -> None:
+    """A cancelled draft resumes at the question it was on, journaled as "resume"."""
+    cancelled = advance(FLOW, at("problem"), "cancel").draft
+    outcome = resume(FLOW, cancelled)
+    assert outcome.kind == "resume"
+    assert (outcome.draft.status, outcome.draft.flow.step) == (DraftStatus.DRAFTING, "problem")
+    assert outcome.changes["status"] == "drafting"
+    assert cancelled.with_changes(outcome.changes) == outcome.draft
+
+
+def test_the_preview_says_what_file_does_where_the_flow_runs() -> None:
+    """A flow built with its own `file` words says them at the preview."""
+    local = build_flow(load_template(), file_words="write the issue to a file")
+    outcome = advance(local, at_preview(), "preview")
+    assert "Type `file` to write the issue to a file," in outcome.replies[0].text
+    assert (
+        "Type `file` to file it on GitHub,"
+        in advance(FLOW, at_preview(), "preview").replies[0].text
+    )
+
+
+def test_edit_of_an_unknown_section_never_offers_the_roadmap() -> None:
+    """`edit sceope` suggests a section and lists only sections the flow asks."""
+    outcome = advance(FLOW, at_preview(), "edit sceope")
+    text = outcome.replies[0].text
+    assert "Did you mean `edit scope`?" in text and "Roadmap reference" not in text
+
+
+def _template_without_dashboard_gate():
+    source = load_template().source.replace("- [ ] Dashboard/alert impact reviewed.\n", "")
+    return parse_template(source)
+
+
+def test_a_gate_decision_the_template_dropped_is_reported_and_kept() -> None:
+    """A stored N/A for a gate the template no longer has is named at the preview and kept."""
+    decided = advance(FLOW, at("gates"), "n/a 6: no dashboards for this service").draft
+    label = "Dashboard/alert impact reviewed."
+    assert decided.gates[label].status is GateStatus.NOT_APPLICABLE
+    changed = build_flow(_template_without_dashboard_gate())
+    outcome = advance(changed, decided, "preview")
+    text = outcome.replies[0].text
+    assert f"gate “{label}” (N/A: no dashboards for this service)" in text
+    assert label not in render_body(changed.template, outcome.draft)
+    again = advance(changed, outcome.draft, "edit gates")
+    answered = advance(changed, again.draft, "done 1")
+    assert answered.draft.gates[label].reason == "no dashboards for this service"

@@ -142,12 +142,20 @@ def test_find_section_ambiguous_prefix(flow: Flow) -> None:
 
 
 def test_find_section_unknown_lists_sections(flow: Flow) -> None:
-    """An unknown section name is refused with the list of section names."""
+    """An unknown section name is refused with the sections the flow asks, and only those."""
     with pytest.raises(InvalidAnswer) as exc:
         flow.find_section("budget")
     message = str(exc.value)
     assert message.startswith("There's no section “budget”. Sections: Title, Target milestone")
-    assert "Roadmap reference" in message
+    assert message.endswith("Gates already settled.")
+    assert "Roadmap reference" not in message
+    assert flow.find_section("roadmap").id == "roadmap"  # still reachable by name
+
+
+def test_find_section_suggests_the_nearest_name(flow: Flow) -> None:
+    """A misspelt section is answered with the nearest name, as an `edit` to type."""
+    with pytest.raises(InvalidAnswer, match="Did you mean `edit scope`"):
+        flow.find_section("sceope")
 
 
 def test_find_section_empty_asks_which(flow: Flow) -> None:
