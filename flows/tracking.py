@@ -5,16 +5,16 @@ bot last read it (parsed with flows.parse), stored with when and from where it w
 (a webhook, the sweep, a Done button, or the filing itself). Only issues the bot filed are
 tracked: FILED drafts, found again through the hidden marker in the body.
 
-This module holds the records and the pure rules for applying an observation; the store
-keeps the rows (bot/storage/store.py) and the sweep and webhook feed observations in.
+This module holds the records and the pure rules for applying an observation; storage
+keeps them (bot/storage/tracked.py, with the row mapping) and the sweep and webhook feed
+observations in.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -98,25 +98,6 @@ def body_hash(body: str | None) -> str:
     return hashlib.sha256((body or "").encode("utf-8")).hexdigest()
 
 
-def gates_json(gates: dict[str, GateState]) -> str:
-    return json.dumps(
-        {label: state.model_dump(mode="json") for label, state in sorted(gates.items())},
-        ensure_ascii=False,
-        sort_keys=True,
-    )
-
-
-def gates_from_json(text: str) -> dict[str, GateState]:
-    return {label: GateState.model_validate(value) for label, value in json.loads(text).items()}
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """GitHub's `2026-12-01T10:05:00Z`, or the store's ISO text; None stays None."""
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def from_draft(draft: Draft, repository: str, filed_at: datetime) -> TrackedIssue:
     """Start following a FILED draft's issue with the gates it was filed with."""
     if draft.issue_number is None:
@@ -163,7 +144,7 @@ def observe(
         gates = dict(issue.gates)  # the same body holds the same gates: no need to parse it
     else:
         gates = dict(parse_issue(template, seen.body or "").gates)
-    changed = gates_json(gates) != gates_json(issue.gates)
+    changed = _as_json(gates) != _as_json(issue.gates)
     return replace(
         issue,
         gates=gates,
@@ -178,6 +159,11 @@ def observe(
         last_change_at=now if changed else issue.last_change_at,
         digests_without_change=0 if changed else issue.digests_without_change,
     )
+
+
+def _as_json(gates: dict[str, GateState]) -> dict[str, Any]:
+    # Compared as JSON values, as stored: two states that store alike are the same state.
+    return {label: state.model_dump(mode="json") for label, state in gates.items()}
 
 
 def _title(template: Template, title: str) -> str:
@@ -207,108 +193,6 @@ def digested(issue: TrackedIssue, at: datetime) -> TrackedIssue:
     return replace(
         issue, last_digest_at=at, digests_without_change=issue.digests_without_change + 1
     )
-
-
-def to_row(issue: TrackedIssue) -> dict[str, Any]:
-    def iso(moment: datetime | None) -> str | None:
-        # UTC with fixed precision, so that the text sorts as the time does in SQL.
-        return moment.astimezone(UTC).isoformat(timespec="microseconds") if moment else None
-
-    return {
-        "draft_id": issue.draft_id,
-        "repository": issue.repository,
-        "number": issue.number,
-        "author": issue.author,
-        "title": issue.title,
-        "url": issue.url,
-        "etag": issue.etag,
-        "body_hash": issue.body_hash,
-        "gates": gates_json(issue.gates),
-        "state": issue.state.value,
-        "remote_updated_at": iso(issue.remote_updated_at),
-        "seen_at": iso(issue.seen_at),
-        "seen_from": issue.seen_from.value,
-        "verified_at": iso(issue.verified_at),
-        "filed_at": iso(issue.filed_at),
-        "last_change_at": iso(issue.last_change_at),
-        "last_digest_at": iso(issue.last_digest_at),
-        "muted": int(issue.muted),
-        "snoozed_until": iso(issue.snoozed_until),
-        "digests_without_change": issue.digests_without_change,
-        "thread_note_sent": int(issue.thread_note_sent),
-    }
-
-
-def from_row(row: dict[str, Any]) -> TrackedIssue:
-    filed_at = parse_time(row["filed_at"])
-    last_change_at = parse_time(row["last_change_at"])
-    assert filed_at is not None and last_change_at is not None
-    return TrackedIssue(
-        draft_id=row["draft_id"],
-        repository=row["repository"],
-        number=int(row["number"]),
-        author=row["author"],
-        title=row["title"],
-        url=row["url"],
-        etag=row["etag"],
-        body_hash=row["body_hash"],
-        gates=gates_from_json(row["gates"]),
-        state=IssueState(row["state"]),
-        remote_updated_at=parse_time(row["remote_updated_at"]),
-        seen_at=parse_time(row["seen_at"]),
-        seen_from=SeenFrom(row["seen_from"]),
-        verified_at=parse_time(row["verified_at"]),
-        filed_at=filed_at,
-        last_change_at=last_change_at,
-        last_digest_at=parse_time(row["last_digest_at"]),
-        muted=bool(row["muted"]),
-        snoozed_until=parse_time(row["snoozed_until"]),
-        digests_without_change=int(row["digests_without_change"]),
-        thread_note_sent=bool(row["thread_note_sent"]),
-    )
-
-
-@dataclass(frozen=True)
-class DigestRecord:
-    """One author's digest for one window: claimed before sending, at most one per window."""
-
-    window_key: str
-    author: str
-    status: str  # "sending" (claimed; outcome unknown if it stays so), "sent", "failed"
-    attempts: int
-    claimed_at: datetime
-    sent_at: datetime | None
-    channel: str | None
-    ts: str | None
-    issues: tuple[str, ...]  # draft ids listed
-    error: str | None
-
-
-def digest_from_row(row: dict[str, Any]) -> DigestRecord:
-    claimed_at = parse_time(row["claimed_at"])
-    assert claimed_at is not None
-    return DigestRecord(
-        window_key=row["window_key"],
-        author=row["author"],
-        status=row["status"],
-        attempts=int(row["attempts"]),
-        claimed_at=claimed_at,
-        sent_at=parse_time(row["sent_at"]),
-        channel=row["channel"],
-        ts=row["ts"],
-        issues=tuple(json.loads(row["issues"])),
-        error=row["error"],
-    )
-
-
-@dataclass(frozen=True)
-class IssueCursor:
-    """Where the listing of a repository's recently updated issues stands."""
-
-    repository: str
-    since: datetime | None
-    etag: str | None  # of the first page listed with exactly this `since`
-    checked_at: datetime | None
 
 
 # How far before the earliest filing a repository's first listing starts: the bot's clock

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-import bot.storage.store
+import bot.storage.drafts
 from bot.errors import (
     DatabaseCorrupt,
     DatabaseUnreadable,
@@ -287,7 +287,7 @@ def test_new_draft_id_skips_ids_in_use(store: Store, monkeypatch: pytest.MonkeyP
     """When the random id is already taken, the session draws another."""
     taken = _new(store, author="U1").id
     candidates = iter([taken, taken, "ms-fresh1"])
-    monkeypatch.setattr(bot.storage.store, "new_draft_id", lambda: next(candidates))
+    monkeypatch.setattr(bot.storage.drafts, "new_draft_id", lambda: next(candidates))
     with store.session() as s:
         assert s.drafts.new_id() == "ms-fresh1"
 

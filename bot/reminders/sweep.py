@@ -57,9 +57,10 @@ from bot.settings import Settings
 from bot.slack.poster import SlackPoster
 from bot.storage.database import utc_now
 from bot.storage.store import Store
+from bot.storage.tracked import IssueCursor
 from flows import tracking
 from flows.template import Template
-from flows.tracking import IssueCursor, IssueState, SeenFrom, TrackedIssue
+from flows.tracking import IssueState, SeenFrom, TrackedIssue
 
 log = get_logger()
 

@@ -1,12 +1,46 @@
-"""Drafts, their journal, where their conversations live and which message answered what."""
+"""Drafts, their journal, where their conversations live and which message answered what.
+
+The journal is the record: every message an author sends appends one entry (what they
+typed, and the fields it changed). The drafts table is a cache of the journal's fold, kept
+in the same transaction, and `Drafts.replay` checks the two agree.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flows.draft import DraftStatus
+import pydantic
+
+from bot.errors import DatabaseCorrupt, DraftExists, StaleDraft, UnknownDraft
+from bot.storage.database import Transaction, iso
+from bot.storage.ids import new_draft_id
+from flows.draft import Draft, DraftStatus, diff
+
+CLOSED_STATUSES = (DraftStatus.FILED, DraftStatus.CANCELLED, DraftStatus.ARCHIVED)
+
+# (questions answered, questions in the flow) for the listing columns; the store does not
+# know the flow, so whoever does passes this in.
+Progress = Callable[[Draft], tuple[int, int | None]]
+
+# Columns copied from the draft into its row; replay checks them against the journal too.
+_COPIED_COLUMNS = (
+    "author",
+    "status",
+    "title",
+    "created_at",
+    "updated_at",
+    "issue_number",
+    "issue_url",
+)
+
+
+def default_progress(draft: Draft) -> tuple[int, int | None]:
+    return len(draft.flow.answered), None
+
 
 
 @dataclass(frozen=True)
@@ -50,3 +84,321 @@ class DraftSummary:
 class MessageAnswer:
     draft_id: str
     question_id: str
+
+
+def fold(entries: list[JournalEntry]) -> Draft:
+    """The draft a journal describes: its creation snapshot with each change applied in turn."""
+    if not entries or entries[0].kind != "created":
+        raise ValueError("a journal starts with its draft's creation")
+    draft = Draft.model_validate(entries[0].changes)
+    for entry in entries[1:]:
+        draft = draft.with_changes(entry.changes)
+    return draft
+
+
+class Drafts:
+    """The drafts table and its journal, inside one unit of work."""
+
+    def __init__(self, tx: Transaction, progress: Progress = default_progress) -> None:
+        self._db = tx.db
+        self._now = tx.now
+        self._path = tx.path
+        self._progress = progress
+
+    def new_id(self) -> str:
+        """A fresh draft id not used by any stored draft."""
+        while True:
+            candidate = new_draft_id()
+            if not self._exists(candidate):
+                return candidate
+
+    def create(
+        self,
+        draft: Draft,
+        *,
+        location: Location | None,
+        actor: str,
+        source: str,
+        correlation_id: str,
+    ) -> Draft:
+        """Store a new draft and journal its full snapshot; return it with its times stamped."""
+        if self._exists(draft.id):
+            raise DraftExists(draft.id)
+        stamped = draft.model_copy(
+            update={"created_at": draft.created_at or self._now, "updated_at": self._now}
+        )
+        row = self._row(stamped)
+        row["id"] = stamped.id
+        row.update(_location_columns(location))
+        self._db["drafts"].insert(row)
+        self._journal(
+            stamped.id,
+            kind="created",
+            changes=stamped.model_dump(mode="json"),
+            actor=actor,
+            source=source,
+            correlation_id=correlation_id,
+        )
+        return stamped
+
+    def get(self, draft_id: str) -> Draft:
+        """The stored draft; UnknownDraft if there is none."""
+        row = self._draft_row(draft_id)
+        if row is None:
+            raise UnknownDraft(draft_id)
+        return self._parse(draft_id, row["data"])
+
+    def record(
+        self,
+        before: Draft,
+        after: Draft,
+        *,
+        kind: str,
+        actor: str,
+        source: str,
+        correlation_id: str,
+        input: str | None = None,
+        question_id: str | None = None,
+    ) -> Draft:
+        """Journal the change from `before` to `after` and store `after`; return it stamped.
+
+        `before` must be the draft as stored (read in this session): a change computed from
+        an older copy would make the journal lie, so it raises StaleDraft instead.
+        """
+        if before.id != after.id:
+            raise ValueError(f"cannot record {before.id} becoming {after.id}")
+        if self.get(before.id).model_dump(mode="json") != before.model_dump(mode="json"):
+            raise StaleDraft(before.id)
+        stamped = after.model_copy(update={"updated_at": self._now})
+        self._journal(
+            stamped.id,
+            kind=kind,
+            changes=diff(before, stamped),
+            actor=actor,
+            source=source,
+            correlation_id=correlation_id,
+            input=input,
+            question_id=question_id,
+        )
+        self._db["drafts"].update(stamped.id, self._row(stamped))
+        return stamped
+
+    def journal(self, draft_id: str) -> list[JournalEntry]:
+        """The draft's journal, oldest first."""
+        rows = self._db.query("SELECT * FROM journal WHERE draft_id = ? ORDER BY seq", [draft_id])
+        return [
+            JournalEntry(
+                seq=row["seq"],
+                draft_id=row["draft_id"],
+                at=datetime.fromisoformat(row["at"]),
+                actor=row["actor"],
+                source=row["source"],
+                correlation_id=row["correlation_id"],
+                kind=row["kind"],
+                input=row["input"],
+                changes=json.loads(row["changes"]),
+                question_id=row["question_id"],
+            )
+            for row in rows
+        ]
+
+    def find_by_thread(self, team: str, channel: str, thread_ts: str) -> Draft | None:
+        """The latest draft whose conversation is that Slack thread, whatever its status."""
+        rows = list(
+            self._db.query(
+                "SELECT id, data FROM drafts WHERE team = ? AND channel = ? AND thread_ts = ? "
+                "ORDER BY created_at DESC LIMIT 1",
+                [team, channel, thread_ts],
+            )
+        )
+        return self._parse(rows[0]["id"], rows[0]["data"]) if rows else None
+
+    def summaries(
+        self, author: str | None = None, include_closed: bool = False
+    ) -> list[DraftSummary]:
+        """Drafts, most recently changed first: one author's (or everyone's), open ones only
+        unless `include_closed`."""
+        where: list[str] = []
+        params: list[str] = []
+        if author is not None:
+            where.append("author = ?")
+            params.append(author)
+        if not include_closed:
+            where.append(f"status NOT IN ({', '.join('?' for _ in CLOSED_STATUSES)})")
+            params.extend(CLOSED_STATUSES)
+        sql = "SELECT id, author, status, title, answered, total, updated_at FROM drafts"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY updated_at DESC, id"
+        return [
+            DraftSummary(
+                id=row["id"],
+                author=row["author"],
+                status=DraftStatus(row["status"]),
+                title=row["title"],
+                answered=row["answered"],
+                total=row["total"],
+                updated_at=datetime.fromisoformat(row["updated_at"]),
+            )
+            for row in self._db.query(sql, params)
+        ]
+
+    def filed_untracked(self) -> list[Draft]:
+        """FILED drafts with an issue number whose issue is not tracked yet."""
+        rows = self._db.query(
+            "SELECT id, data FROM drafts WHERE status = ? AND issue_number IS NOT NULL "
+            "AND id NOT IN (SELECT draft_id FROM tracked_issues) ORDER BY updated_at, id",
+            [DraftStatus.FILED.value],
+        )
+        return [self._parse(row["id"], row["data"]) for row in rows]
+
+    # Where the conversation is, and which message answered what
+
+    def location(self, draft_id: str) -> Location | None:
+        """Where the draft's conversation is, if it has one in Slack."""
+        row = self._draft_row(draft_id)
+        if row is None:
+            raise UnknownDraft(draft_id)
+        if row["channel"] is None:
+            return None
+        return Location(row["team"], row["channel"], row["thread_ts"], row["root_ts"])
+
+    def set_location(self, draft_id: str, location: Location | None) -> None:
+        """Move the draft's conversation (e.g. once the bot has posted its thread)."""
+        if not self._exists(draft_id):
+            raise UnknownDraft(draft_id)
+        self._db["drafts"].update(draft_id, _location_columns(location))
+
+    def link_message(self, channel: str, ts: str, draft_id: str, question_id: str) -> None:
+        """Remember that the Slack message (channel, ts) answered `question_id` of the draft."""
+        self._db.execute(
+            "INSERT INTO message_answers (channel, ts, draft_id, question_id) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (channel, ts) DO UPDATE SET "
+            "draft_id = excluded.draft_id, question_id = excluded.question_id",
+            [channel, ts, draft_id, question_id],
+        )
+
+    def message_answer(self, channel: str, ts: str) -> MessageAnswer | None:
+        """The draft and question that Slack message answered, if it answered one."""
+        rows = list(
+            self._db.query(
+                "SELECT draft_id, question_id FROM message_answers WHERE channel = ? AND ts = ?",
+                [channel, ts],
+            )
+        )
+        return MessageAnswer(rows[0]["draft_id"], rows[0]["question_id"]) if rows else None
+
+    # The journal against the row
+
+    def replay(self, draft_id: str) -> tuple[Draft, dict[str, tuple[Any, Any]]]:
+        """Rebuild the draft from its journal; the differences from the stored row, by field,
+        as (journal's value, stored value). Columns copied out of the draft are checked too,
+        named "drafts.<column>"."""
+        entries = self.journal(draft_id)
+        row = self._draft_row(draft_id)
+        if not entries:
+            if row is None:
+                raise UnknownDraft(draft_id)
+            raise DatabaseCorrupt(f"draft {draft_id} has no journal in {self._path}")
+        try:
+            rebuilt = fold(entries)
+        except (ValueError, pydantic.ValidationError) as exc:
+            raise DatabaseCorrupt(
+                f"the journal of {draft_id} in {self._path} cannot be replayed ({exc})"
+            ) from exc
+        if row is None:
+            return rebuilt, {"drafts": ("a row", None)}
+        return rebuilt, self._differences(rebuilt, row)
+
+    def _differences(self, rebuilt: Draft, row: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+        expected = self._row(rebuilt)
+        differences: dict[str, tuple[Any, Any]] = {}
+        wanted = rebuilt.model_dump(mode="json")
+        try:
+            stored: dict[str, Any] = json.loads(row["data"])
+        except json.JSONDecodeError:
+            differences["data"] = ("the draft as JSON", row["data"])
+        else:
+            for field in sorted(wanted.keys() | stored.keys()):
+                if wanted.get(field) != stored.get(field):
+                    differences[field] = (wanted.get(field), stored.get(field))
+        for column in _COPIED_COLUMNS:
+            if expected[column] != row[column]:
+                differences[f"drafts.{column}"] = (expected[column], row[column])
+        return differences
+
+    # Internals
+
+    def _exists(self, draft_id: str) -> bool:
+        return (
+            self._db.execute("SELECT 1 FROM drafts WHERE id = ?", [draft_id]).fetchone() is not None
+        )
+
+    def _draft_row(self, draft_id: str) -> dict[str, Any] | None:
+        rows = list(self._db.query("SELECT * FROM drafts WHERE id = ?", [draft_id]))
+        return rows[0] if rows else None
+
+    def _parse(self, draft_id: str, data: str) -> Draft:
+        try:
+            return Draft.model_validate_json(data)
+        except pydantic.ValidationError as exc:
+            raise DatabaseCorrupt(
+                f"draft {draft_id} in {self._path} cannot be read "
+                f"({exc.error_count()} problem(s)); run `milestone-bot replay {draft_id}`"
+            ) from exc
+
+    def _row(self, draft: Draft) -> dict[str, Any]:
+        """The drafts columns that follow from the draft itself."""
+        answered, total = self._progress(draft)
+        assert draft.created_at is not None and draft.updated_at is not None
+        return {
+            "author": draft.author,
+            "status": draft.status.value,
+            "title": draft.title,
+            "answered": answered,
+            "total": total,
+            "data": draft.model_dump_json(),
+            "created_at": iso(draft.created_at),
+            "updated_at": iso(draft.updated_at),
+            "issue_number": draft.issue_number,
+            "issue_url": draft.issue_url,
+        }
+
+    def _journal(
+        self,
+        draft_id: str,
+        *,
+        kind: str,
+        changes: dict[str, Any],
+        actor: str,
+        source: str,
+        correlation_id: str,
+        input: str | None = None,
+        question_id: str | None = None,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO journal (draft_id, at, actor, source, correlation_id, kind, input, "
+            "changes, question_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                draft_id,
+                iso(self._now),
+                actor,
+                source,
+                correlation_id,
+                kind,
+                input,
+                json.dumps(changes, ensure_ascii=False),
+                question_id,
+            ],
+        )
+
+
+def _location_columns(location: Location | None) -> dict[str, str | None]:
+    if location is None:
+        return {"team": None, "channel": None, "thread_ts": None, "root_ts": None}
+    return {
+        "team": location.team,
+        "channel": location.channel,
+        "thread_ts": location.thread_ts,
+        "root_ts": location.root_ts,
+    }

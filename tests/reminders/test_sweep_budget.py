@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage.tracked import IssueCursor
 from flows.draft import Draft
 from flows.render import render_issue
 from flows.template import Template
-from flows.tracking import IssueCursor, TrackedIssue, body_hash
+from flows.tracking import TrackedIssue, body_hash
 from tests.conftest import FakeClock
 from tests.e2e.harness import message_text
 from tests.emulators.github_api import GitHubEmulator

@@ -1,0 +1,31 @@
+"""Deliveries already handled: Slack events and commands, GitHub webhooks, notices sent.
+
+A delivery is claimed by its key in the same transaction as its effect, so a retry of it
+(Slack and GitHub both redeliver) finds the key taken and changes nothing.
+"""
+
+from __future__ import annotations
+
+from bot.storage.database import Transaction, iso
+
+
+class Deliveries:
+    """The keys of deliveries handled, inside one unit of work."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._db = tx.db
+        self._now = tx.now
+
+    def claim(self, key: str, draft_id: str | None = None) -> bool:
+        """Mark a delivery handled; False if it already was (a retry to ignore)."""
+        cursor = self._db.execute(
+            "INSERT INTO processed (key, draft_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [key, draft_id, iso(self._now)],
+        )
+        return cursor.rowcount == 1
+
+    def claimed(self, key: str) -> bool:
+        """Whether a delivery key was claimed (read only: for dry runs)."""
+        return (
+            self._db.execute("SELECT 1 FROM processed WHERE key = ?", [key]).fetchone() is not None
+        )
