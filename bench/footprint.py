@@ -5,7 +5,7 @@ The database is seeded once (bench/seeding.py) and copied for each run. Each run
 `milestone-bot serve` on it, puts it to work (every author of the drafting loop drafts a
 whole milestone while others run `/milestone drafts`), then reads VmHWM of the gunicorn
 master and worker from /proc. Listing is timed three ways: the `milestone-bot drafts
---author` command as a subprocess (interpreter start included), Store.list_drafts in this
+--author` command as a subprocess (interpreter start included), s.drafts.summaries in this
 process (the query both the CLI and Slack run), and `/milestone drafts` in Slack from the
 command to the reply landing on its response_url.
 """
@@ -68,7 +68,7 @@ def cli_command() -> list[str]:
 
 
 def time_store_listing(db: Path, author: str, repeats: int = LIST_REPEATS) -> tuple[float, int]:
-    """Median seconds of one `list_drafts(author)` in its own session, and the rows listed."""
+    """Median seconds of one `s.drafts.summaries(author)` in its own session; rows listed."""
     store = Store(db)
     times: list[float] = []
     rows = 0

@@ -442,7 +442,7 @@ def footprint_rows(config: Config, figure: FootprintFigure) -> list[Row]:
         ),
         Row(
             "4",
-            f"`drafts` for {who}: Store.list_drafts in-process",
+            f"`drafts` for {who}: s.drafts.summaries in-process",
             ms(store_s),
             target="≤ 50 ms",
             result=verdict(None if math.isnan(store_s) else store_s <= 0.050),
