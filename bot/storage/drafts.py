@@ -42,7 +42,6 @@ def default_progress(draft: Draft) -> tuple[int, int | None]:
     return len(draft.flow.answered), None
 
 
-
 @dataclass(frozen=True)
 class Location:
     """Where a draft's conversation lives in Slack."""

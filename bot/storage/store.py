@@ -2,8 +2,8 @@
 
 A unit of work is `with store.session() as s:`, one transaction on this thread's connection
 (see bot/storage/database.py), with the stores of each thing kept as attributes of `s`:
-`s.drafts`, `s.deliveries`, `s.people`, `s.filings`, `s.tracked`, `s.digests`. Everything a
-unit of work does commits together or not at all.
+`s.drafts`, `s.deliveries`, `s.people`, `s.filings`, `s.tracked`, `s.digests`, `s.home`.
+Everything a unit of work does commits together or not at all.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bot.storage.deliveries import Deliveries
 from bot.storage.digests import Digests
 from bot.storage.drafts import Drafts, Progress, default_progress
 from bot.storage.filings import Filings
+from bot.storage.home import HomeTabs
 from bot.storage.people import People
 from bot.storage.tracked import TrackedIssues
 from flows.draft import Draft
@@ -34,6 +35,7 @@ class Session:
         self.filings = Filings(tx)
         self.tracked = TrackedIssues(tx)
         self.digests = Digests(tx)
+        self.home = HomeTabs(tx)
 
 
 class Store:
