@@ -168,6 +168,7 @@ class Issue:
     is_pull_request: bool = False
     draft: bool = False
     via_app: int | None = None
+    merged_at: datetime | None = None  # a merged pull request's (tests/emulators/github_pulls.py)
 
 
 @dataclass
@@ -937,6 +938,13 @@ class GitHubEmulator:
         """Seed an issue as if someone had filed it (no request, no validation of labels)."""
         return self._seed(repo, title, body, user, labels, milestone, assignees, state, False)
 
+    @property
+    def pulls(self) -> Any:
+        """People's actions on pull requests, checks and statuses (github_pulls.PullActions)."""
+        from tests.emulators.github_pulls import PullActions
+
+        return PullActions(self)
+
     def add_pull_request(
         self,
         repo: str,
@@ -1290,6 +1298,8 @@ class GitHubEmulator:
                 continue
             self._check_auth(ctx.identity, auth)
             params = {k: unquote(v) for k, v in match.groupdict().items()}
+            if callable(handler):  # a route added by another module (github_pulls.py)
+                return handler(self, ctx, **params)  # type: ignore[no-any-return]
             reply: _Reply = getattr(self, handler)(ctx, **params)
             return reply
         raise _not_found()
@@ -2127,7 +2137,7 @@ class GitHubEmulator:
                 "html_url": html,
                 "diff_url": f"{html}.diff",
                 "patch_url": f"{html}.patch",
-                "merged_at": None,
+                "merged_at": _iso(issue.merged_at),
             }
         if not listing:
             closer = self._accounts.get((issue.closed_by or "").lower())
@@ -2373,3 +2383,8 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (e.g. a read timeout against Fault.slow): nothing to answer.
             self.close_connection = True
+
+
+# Pull requests, their files, checks, statuses and issue timelines live in their own module;
+# importing it adds their routes to _ROUTES.
+import tests.emulators.github_pulls_rest  # noqa: E402, F401
