@@ -91,20 +91,30 @@ def _draft_id(out: str) -> str:
     return match.group(1)
 
 
-def test_chat_walks_the_flow_and_writes_the_issue(cli, db_path: Path, tmp_path: Path) -> None:
-    """A piped conversation answers every question, and `file` prints and writes <id>.md."""
+def body_file(db_path: Path, draft_id: str) -> Path:
+    """Where `file` writes a draft's body without GitHub: the data folder beside the database."""
+    return db_path.parent / "issues" / f"{draft_id}.md"
+
+
+def test_chat_walks_the_flow_and_writes_the_body_to_the_data_folder(
+    cli, db_path: Path, tmp_path: Path
+) -> None:
+    """Without GitHub, `file` writes the body only, beside the database, never into the
+    working directory, and says the title and labels to use."""
     run = cli("chat", stdin=_lines(*ANSWERS))
     assert run.code == 0, run.err
     draft_id = _draft_id(run.out)
-    written = tmp_path / f"{draft_id}.md"
-    assert f"Wrote the issue to {written}" in run.out
+    written = body_file(db_path, draft_id)
+    assert f"Wrote the issue body to {written}." in run.out
+    assert "“[Reliability] Cancel storms block protective exits” with the labels " in run.out
+    assert list(tmp_path.glob("*.md")) == []
     text = written.read_text(encoding="utf-8")
-    assert text.startswith("[Reliability] Cancel storms block protective exits\n\n## Milestone")
+    assert text.startswith("## Milestone Context\n")
     assert "- Target milestone: `M3`" in text
     assert "- [x] Existing related unit suites pass." in text
     assert f"<!-- milestone-draft: {draft_id} -->" in text
-    assert text.rstrip() in run.out
     assert "Pick one of M1, M2, M3, M4, M5, M6" in run.out
+    assert "Type `file` to write the issue to a file (GitHub isn't configured)," in run.out
     assert run.err == ""
 
 
@@ -136,7 +146,7 @@ def test_first_prompt_says_how_to_answer(cli) -> None:
     intro = run.out.split("\n\n")[0]
     assert "empty line (or a `.` alone)" in intro
     assert "`back`" in intro and "`cancel`" in intro and "`help`" in intro
-    assert "does not go to GitHub yet" in intro
+    assert "GitHub isn't configured (GITHUB_TOKEN is not set), so `file` writes" in intro
 
 
 def test_chat_stops_at_end_of_input_and_resumes(cli, db_path: Path) -> None:
@@ -192,14 +202,20 @@ def test_chat_cancel_ends_without_writing(cli, db_path: Path, tmp_path: Path) ->
         assert s.drafts.get(draft_id).status is DraftStatus.CANCELLED
 
 
-def test_chat_resume_of_a_cancelled_draft_is_refused(cli) -> None:
-    """Resuming a cancelled draft says why in one line and exits 2."""
-    draft_id = _draft_id(cli("chat", stdin=_lines("Retry storms", "cancel")).out)
-    run = cli("chat", "--resume", draft_id, stdin="")
-    assert run.code == 2
-    assert run.err == (
-        "milestone-bot: This draft was cancelled; start a new draft to write another.\n"
-    )
+def test_chat_resume_brings_a_cancelled_draft_back(cli, db_path: Path) -> None:
+    """As `/milestone resume ID` in Slack: the cancel says how, and resuming goes on where
+    the draft stood, journaled as a resume."""
+    cancelled = cli("chat", stdin=_lines("Retry storms", "cancel"))
+    draft_id = _draft_id(cancelled.out)
+    assert f"`milestone-bot chat --resume {draft_id}` brings the draft back." in cancelled.out
+    run = cli("chat", "--resume", draft_id, stdin=_lines("2"))
+    assert run.code == 0, run.err
+    assert "Question 2 of 16 · Target milestone" in run.out
+    with Store(db_path).session() as s:
+        draft = s.drafts.get(draft_id)
+        kinds = [e.kind for e in s.drafts.journal(draft_id)]
+    assert (draft.status, draft.target_milestone) == (DraftStatus.DRAFTING, "M2")
+    assert kinds[-2:] == ["resume", "answer"]
 
 
 def test_drafts_lists_open_drafts_with_progress(cli) -> None:
@@ -225,11 +241,20 @@ def test_drafts_filters_by_author(cli) -> None:
     assert run.out == "No open drafts by U-nobody (`--all` shows filed and cancelled ones too).\n"
 
 
-def test_drafts_without_a_database_says_there_are_none(cli, tmp_path: Path) -> None:
-    """Listing before any draft exists says how to start one and creates no file."""
+@pytest.mark.parametrize(
+    "argv", [["drafts"], ["show", "ms-aaaaaa"], ["replay", "ms-aaaaaa"], ["backup", "copy.db"]]
+)
+def test_every_reading_command_refuses_a_missing_database_the_same_way(
+    cli, tmp_path: Path, argv: list[str]
+) -> None:
+    """drafts, show, replay and backup: one line naming the path, exit 2, no file created."""
     missing = tmp_path / "none.db"
-    run = cli("drafts", db=missing)
-    assert (run.code, run.out) == (0, "No drafts yet. Start one with `milestone-bot chat`.\n")
+    run = cli(*argv, db=missing)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        f"milestone-bot: no database at {missing}; pass --db or set DATABASE_PATH, "
+        "or start a draft with `milestone-bot chat`\n"
+    )
     assert not missing.exists()
 
 
@@ -279,8 +304,8 @@ def test_replay_reports_a_tampered_row_and_exits_1(cli, db_path: Path) -> None:
 
 def test_gates_lists_unticked_gates_and_exits_1(cli, tmp_path: Path) -> None:
     """`gates FILE` prints `<section>: <label>` per unticked gate and exits 1."""
-    cli("chat", stdin=_lines(*ANSWERS))
-    (issue,) = tmp_path.glob("ms-*.md")
+    draft_id = _draft_id(cli("chat", stdin=_lines(*ANSWERS)).out)
+    issue = body_file(tmp_path / "data" / "milestones.db", draft_id)
     run = cli("gates", str(issue))
     assert run.code == 1
     lines = run.out.splitlines()
@@ -292,8 +317,8 @@ def test_gates_lists_unticked_gates_and_exits_1(cli, tmp_path: Path) -> None:
 
 def test_gates_reads_stdin_and_exits_0_when_all_are_ticked(cli, tmp_path: Path) -> None:
     """`gates -` reads the body from stdin; with every box ticked it prints nothing and exits 0."""
-    cli("chat", stdin=_lines(*ANSWERS))
-    (issue,) = tmp_path.glob("ms-*.md")
+    draft_id = _draft_id(cli("chat", stdin=_lines(*ANSWERS)).out)
+    issue = body_file(tmp_path / "data" / "milestones.db", draft_id)
     ticked = issue.read_text(encoding="utf-8").replace("- [ ] ", "- [x] ")
     run = cli("gates", "-", stdin=ticked)
     assert (run.code, run.out) == (0, "")
@@ -388,7 +413,9 @@ def test_python_dash_m_bot_runs_the_cli(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 1
-    assert done.stdout.splitlines()[0] == "Unit tests: Added/updated unit tests for new behavior."
+    assert done.stdout.splitlines()[0] == (
+        "Unit tests: Added/updated unit tests for new behavior. (missing from the body)"
+    )
 
 
 def test_every_command_and_setting_is_in_the_readme() -> None:
@@ -405,6 +432,7 @@ def test_backup_copies_a_live_database_that_replays(cli, db_path: Path, tmp_path
     overwritten."""
     run = cli("chat", stdin=_lines("Cancel storms block protective exits", "3"))
     draft_id = _draft_id(run.out)
+    (tmp_path / "backups").mkdir()
     target = tmp_path / "backups" / "copy.db"
     holder = sqlite3.connect(db_path)  # another reader, as the running bot would be
     try:
@@ -437,3 +465,97 @@ def test_serve_warns_when_the_database_is_under_a_temporary_directory(tmp_path: 
         root.handlers[:], root.level = handlers, level
     lines = [line for line in buffer.getvalue().splitlines() if "storage.ephemeral" in line]
     assert len(lines) == 1 and "persistent disk" in lines[0]
+
+
+def test_backup_refuses_a_folder_that_does_not_exist(cli, db_path: Path, tmp_path: Path) -> None:
+    """`backup` into a missing folder is one line naming it, and creates nothing."""
+    cli("chat", stdin=_lines("Retry storms"))
+    run = cli("backup", str(tmp_path / "nowhere" / "deeper" / "copy.db"))
+    assert run.code == 2
+    assert run.err == (
+        f"milestone-bot: there is no folder {tmp_path / 'nowhere' / 'deeper'}; create it first, "
+        "or give a path in a folder that exists\n"
+    )
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize("stdin", ["hello\n", "", "# Some README\n\n- [ ] a box\n"])
+def test_gates_on_input_that_is_not_an_issue_is_exit_2_naming_the_headings(cli, stdin: str) -> None:
+    """`echo hello | gates -` and an empty input are errors, not "every gate open"."""
+    run = cli("gates", "-", stdin=stdin)
+    assert (run.code, run.out) == (2, "")
+    assert run.err.count("\n") == 1
+    assert run.err.startswith(
+        "milestone-bot: stdin is not a milestone issue body: none of the gate headings is there "
+        "(looked for ### Unit tests, ### Adversarial/chaos validation, "
+        "## Telemetry and Observability, "
+    )
+
+
+def test_gates_lists_a_deleted_gate_line_as_missing_not_open(cli, db_path: Path) -> None:
+    """A body whose dashboard line was deleted lists it as missing; ticked ones stay quiet."""
+    draft_id = _draft_id(cli("chat", stdin=_lines(*ANSWERS)).out)
+    body = body_file(db_path, draft_id).read_text(encoding="utf-8").replace("- [ ] ", "- [x] ")
+    body = body.replace("- [x] Dashboard/alert impact reviewed.\n", "")
+    run = cli("gates", "-", stdin=body)
+    assert (run.code, run.out) == (
+        1,
+        "Telemetry and Observability: Dashboard/alert impact reviewed. (missing from the body)\n",
+    )
+
+
+def _drop_dashboard_gate(tmp_path: Path) -> Path:
+    from flows.template import bundled_template_path
+
+    source = bundled_template_path().read_text(encoding="utf-8")
+    changed = tmp_path / "changed.md"
+    changed.write_text(source.replace("- [ ] Dashboard/alert impact reviewed.\n", ""), "utf-8")
+    return changed
+
+
+def test_show_and_chat_report_a_decision_the_template_dropped(
+    cli, db_path: Path, tmp_path: Path
+) -> None:
+    """A stored N/A for a gate the template no longer has is named by show and chat, and kept."""
+    typed = [*ANSWERS[:-3], "done 2\nn/a 6: no dashboards for this service", ""]
+    draft_id = _draft_id(cli("chat", stdin=_lines(*typed)).out)
+    changed = _drop_dashboard_gate(tmp_path)
+    shown = cli("show", draft_id, "--template", str(changed))
+    assert shown.code == 0
+    assert "Dashboard/alert impact reviewed." not in shown.out
+    said = "gate “Dashboard/alert impact reviewed.” (N/A: no dashboards for this service)"
+    assert said in shown.err
+    chat = cli("chat", "--resume", draft_id, "--template", str(changed), stdin="")
+    assert said in chat.out
+    with Store(db_path).session() as s:
+        kept = s.drafts.get(draft_id).gates["Dashboard/alert impact reviewed."]
+    assert kept.reason == "no dashboards for this service"
+
+
+def test_none_ends_a_list_answer_on_its_first_line(cli, db_path: Path) -> None:
+    """`none` alone at a list question is sent at once: the next lines are new messages."""
+    run = cli("chat", stdin=_lines(*ANSWERS[:8], "none", "- Cancel path", "", "cancel"))
+    draft_id = _draft_id(run.out)
+    with Store(db_path).session() as s:
+        draft = s.drafts.get(draft_id)
+    assert draft.additional_invariants == ()
+    assert draft.in_scope == ("Cancel path",)
+    assert draft.status is DraftStatus.CANCELLED
+
+
+def test_a_command_typed_inside_a_list_answer_is_refused_not_stored(cli, db_path: Path) -> None:
+    """A `cancel` line inside a list ends the answer and is refused; nothing becomes an item."""
+    run = cli("chat", stdin=_lines(*ANSWERS[:9], "- Cancel path", "cancel", "- Cancel path", ""))
+    assert "“cancel” on a line of its own is a command, not part of an answer." in run.out
+    with Store(db_path).session() as s:
+        draft = s.drafts.get(_draft_id(run.out))
+    assert draft.in_scope == ("Cancel path",)
+    assert draft.status is DraftStatus.DRAFTING
+
+
+def test_plain_output_shows_no_slack_markup(cli) -> None:
+    """Piped output drops Slack's `*bold*` and `_italic_` marks; code keeps its backticks."""
+    run = cli("chat", stdin=_lines("Retry storms", "help"))
+    assert "Question 2 of 16 · Target milestone\n" in run.out
+    assert "*Question" not in run.out and "_Example:_" not in run.out
+    assert "How to answer · Target milestone" in run.out

@@ -1,4 +1,4 @@
-"""`milestone-bot chat --file`: the terminal draft filed on GitHub (the emulator), exactly once."""
+"""`milestone-bot chat` with GitHub configured: `file` files on GitHub (the emulator), exactly once."""
 
 from __future__ import annotations
 
@@ -100,10 +100,12 @@ def draft_at_preview(cli: Cli, db_path: Path) -> str:
 def test_chat_file_files_the_draft_once_with_everything_right(
     cli: Cli, gh: GitHubEmulator, db_path: Path, tmp_path: Path
 ) -> None:
-    """Typed to the end, `file` makes one issue: title, body, labels, milestone, assignee."""
-    run = cli("chat", "--file", "--assignee", "@alice", stdin=lines(*ANSWERS))
+    """With GITHUB_* set, `file` makes one issue (no flag needed): title, body, labels,
+    milestone, assignee; the preview says so, and no body file is written."""
+    run = cli("chat", "--assignee", "@alice", stdin=lines(*ANSWERS))
     assert run.code == 0, run.err
     assert "Here `file` files the issue on GitHub in acme/execution." in run.out
+    assert "Type `file` to file it on GitHub in acme/execution," in run.out
     [issue] = gh.issues(REPO)
     with Store(db_path).session() as s:
         [row] = s.drafts.summaries(include_closed=True)
@@ -120,11 +122,12 @@ def test_chat_file_files_the_draft_once_with_everything_right(
     assert issue.assignees == ["alice"]
     assert (draft.status, draft.issue_number, draft.issue_url) == (DraftStatus.FILED, 1, url)
     assert not (tmp_path / f"{draft.id}.md").exists()
+    assert not (db_path.parent / "issues").exists()
 
 
 def test_the_preview_flags_paths_not_on_the_default_branch(cli: Cli, gh: GitHubEmulator) -> None:
     """Under the preview, a planned path missing from `main` is shown as "new file?"."""
-    run = cli("chat", "--file", stdin=lines(*ANSWERS))
+    run = cli("chat", stdin=lines(*ANSWERS))
     assert (
         "File touch plan: `execution/reconciler.py` isn't on `main` yet. New file? That's "
         "fine; if it's a typo, fix it with `edit files`."
@@ -132,7 +135,7 @@ def test_the_preview_flags_paths_not_on_the_default_branch(cli: Cli, gh: GitHubE
 
 
 def test_chat_file_without_github_settings_names_the_variable(cli: Cli, db_path: Path) -> None:
-    """Without GITHUB_* the command stops at once with one line naming what to set."""
+    """`--file` insists on GitHub: without GITHUB_* it stops at once naming what to set."""
     run = cli("chat", "--file", stdin=lines(*ANSWERS))
     assert run.code == 2
     assert run.err == (
