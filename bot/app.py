@@ -1,7 +1,9 @@
 """The composition root: builds the Slack client, the Bolt app and the conversation service.
 
-Nothing is built at import time. `App(...)` calls Slack's `auth.test` in its constructor,
-so building it is the first moment the bot talks to Slack.
+Every process wires the same way: `build_core` (template, flow, store, GitHub) for each;
+`build_services` adds Slack for `serve`, `build_sweeper` the reminders for `remind` and
+serve's sweep loop. Nothing is built at import time. `App(...)` calls Slack's `auth.test` in
+its constructor, so building it is the first moment the bot talks to Slack.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -18,18 +21,54 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.filing.from_slack import build_conversations
-from bot.github.client import build_github_access, github_configured
+from bot.filing.conversation import build_conversations
+from bot.filing.logins import LoginLinks
+from bot.github.client import GitHubAccess, build_github_access, github_configured
+from bot.github.users import GitHubLogins
+from bot.listeners import register_all
 from bot.listeners.services import Services
-from bot.listeners.slack_listeners import register_listeners
+from bot.reminders.digests import Reminders, cadence_from
+from bot.reminders.sweep import Sweeper
 from bot.settings import ConfigError, Settings
 from bot.slack.conversation import Filer
 from bot.slack.poster import SlackPoster
 from bot.slack.users import UserDirectory
 from bot.storage.store import Store
 from flows import engine
-from flows.questions import build_flow
-from flows.template import load_template
+from flows.questions import Flow, build_flow
+from flows.template import Template, load_template
+
+
+@dataclass(frozen=True)
+class Core:
+    """What every process builds from the settings, whatever else it talks to."""
+
+    settings: Settings
+    template: Template
+    flow: Flow
+    store: Store
+    github: GitHubAccess | None  # None when no GITHUB_* setting is set
+
+
+def build_core(settings: Settings, *, store: Store | None = None) -> Core:
+    """The template, the flow, the store and GitHub access, from `settings`."""
+    template = load_template(settings.template_path)
+    # GitHub settings, when any is set, must be complete: ConfigError names what is missing.
+    github = build_github_access(settings) if github_configured(settings) else None
+    flow = build_flow(template, ask_assignee=github is not None)
+    store = store or Store(settings.database_path, progress=lambda d: engine.progress(flow, d))
+    return Core(settings, template, flow, store, github)
+
+
+def build_sweeper(core: Core, slack: WebClient | None) -> Sweeper:
+    """The reminder sweep (`remind`, serve's loop); without `slack` it sends nothing."""
+    return Sweeper(
+        store=core.store,
+        template=core.template,
+        settings=core.settings,
+        slack=slack,
+        github=core.github,
+    )
 
 
 def build_slack_client(settings: Settings) -> WebClient:
@@ -58,24 +97,45 @@ def build_services(
     client: WebClient | None = None,
     filer: Filer | None = None,
 ) -> Services:
-    template = load_template(settings.template_path)
-    # GitHub settings, when any is set, must be complete: ConfigError names what is missing.
-    github = build_github_access(settings) if github_configured(settings) else None
-    flow = build_flow(template, ask_assignee=github is not None)
-    store = store or Store(settings.database_path, progress=lambda d: engine.progress(flow, d))
+    core = build_core(settings, store=store)
     client = client or build_slack_client(settings)
-    users = UserDirectory(store, client)
+    users = UserDirectory(core.store, client)
+    command = settings.slack_command
     conversations = build_conversations(
-        github,
-        store=store,
-        flow=flow,
-        template=template,
+        core.github,
+        store=core.store,
+        flow=core.flow,
+        template=core.template,
         poster=SlackPoster(client),
         users=users,
-        command=settings.slack_command,
+        command=command,
         filer=filer,
     )
-    return Services(settings, store, template, flow, client, conversations, users, github)
+    reminders = Reminders(
+        store=core.store,
+        template=core.template,
+        client=client,
+        cadence=cadence_from(settings),
+        default_tz=settings.reminder_default_tz,
+        command=command,
+    )
+    logins = (
+        LoginLinks(core.store, GitHubLogins(core.github), users, command)
+        if core.github is not None
+        else None
+    )
+    return Services(
+        settings=settings,
+        store=core.store,
+        template=core.template,
+        flow=core.flow,
+        client=client,
+        conversations=conversations,
+        users=users,
+        reminders=reminders,
+        github=core.github,
+        login_links=logins,
+    )
 
 
 def _slack_error(exc: BoltError) -> str:
@@ -114,5 +174,5 @@ def create_app(settings: Settings, services: Services) -> App:
         raise ConfigError(
             f"cannot reach Slack at SLACK_API_URL {settings.slack_api_url} ({reason})"
         ) from None
-    register_listeners(app, services)
+    register_all(app, services)
     return app

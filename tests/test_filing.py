@@ -16,16 +16,16 @@ from typing import Any
 
 import pytest
 
-from bot.filing.once import (
+from bot.filing.once import FilingService
+from bot.filing.outcome import (
     FailureKind,
     FilingOutcome,
     FilingResult,
-    FilingService,
     clock_time,
-    rate_limit_wait,
     result_lines,
 )
 from bot.github.client import GitHubAccess, GitHubConfig
+from bot.github.failures import rate_limit_wait
 from bot.github.touch_check import FileTouchChecker, plan_path, touch_note, unknown_paths
 from bot.storage.drafts import Location
 from bot.storage.store import Store
@@ -535,7 +535,7 @@ def test_the_primary_limit_waits_for_the_reset(
 
 def test_rate_limit_wait_follows_githubs_rules() -> None:
     """Retry-After first, then the reset when nothing remains, else a minute; not a limit: None."""
-    from bot.filing.once import GitHubError
+    from bot.github.failures import GitHubError
 
     now = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
     reset = str(int(now.timestamp()) + 90)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.text import markdown_to_slack, slack_to_markdown
+from bot.slack.text import escape_mrkdwn, slack_to_markdown
 
 USERS = {"U0ALICE001": ("Alice Liddell", None), "U0BOB00001": ("bob", "bob-gh")}
 
@@ -50,4 +50,4 @@ def test_a_mention_never_becomes_a_bare_at_name() -> None:
 
 def test_text_for_slack_escapes_the_three_characters() -> None:
     """Author text shown back in Slack cannot form a mention or a link."""
-    assert markdown_to_slack("<!here> & <@U1>") == "&lt;!here&gt; &amp; &lt;@U1&gt;"
+    assert escape_mrkdwn("<!here> & <@U1>") == "&lt;!here&gt; &amp; &lt;@U1&gt;"

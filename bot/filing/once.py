@@ -32,199 +32,45 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
-from email.utils import parsedate_to_datetime
-from enum import StrEnum
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
-from urllib.parse import quote
 
 from github import Github, GithubException
-from github.Requester import Requester
-from requests.exceptions import RequestException, Timeout
-from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+from requests.exceptions import RequestException
 
+from bot.filing import failures
+from bot.filing.outcome import (
+    FiledIssue,
+    FilingFailure,
+    FilingOutcome,
+    FilingResult,
+    OnWait,
+    clock_time,
+    result_lines,
+)
+from bot.filing.request import IssueRequest, dropped, filed_issue, find_milestone, issue_request
 from bot.github.client import GitHubAccess
+from bot.github.failures import GitHubError, classify, rate_limit_wait
+from bot.github.paths import issues_path, milestones_path, repo_path
 from bot.log import get_logger
 from bot.storage.database import utc_now
 from bot.storage.store import Session, Store
 from flows.draft import Draft, DraftStatus
-from flows.render import as_filed, marker, render_issue
+from flows.render import marker
 from flows.template import Template
+
+# The command line imports these from here, beside the service.
+__all__ = ["FilingService", "clock_time", "result_lines"]
 
 log = get_logger()
 
 MAX_WAIT = 60.0  # seconds a rate limit may be waited out inline, per filing
-SECONDARY_DEFAULT_WAIT = 60.0  # GitHub's advice when a secondary limit gives no header
 RECONCILE_PAGES = 3
 PER_PAGE = 100
 CREATE_TRIES = 2  # a second create only after a reconcile found nothing
 POLL_SECONDS = 0.25  # while another process holds the lease
 
-
-class FilingOutcome(StrEnum):
-    CREATED = "created"  # a new issue
-    ADOPTED = "adopted"  # the issue already existed (an earlier attempt made it)
-    ALREADY_FILED = "already_filed"  # the draft was filed before this call
-    IN_PROGRESS = "in_progress"  # another caller holds the lease
-    FAILED = "failed"
-
-
-class FailureKind(StrEnum):
-    NOT_READY = "not_ready"  # the draft is not at its preview
-    CREDENTIALS = "credentials"  # 401
-    NOT_FOUND = "not_found"  # 404
-    FORBIDDEN = "forbidden"  # 403, not a rate limit
-    RATE_LIMITED = "rate_limited"  # 403/429 rate limit, longer than we may wait
-    ISSUES_DISABLED = "issues_disabled"  # 410
-    INVALID = "invalid"  # 422
-    UNAVAILABLE = "unavailable"  # 5xx, timeouts, dropped connections
-
-
-@dataclass(frozen=True)
-class FilingFailure:
-    kind: FailureKind
-    message: str  # for the author: what happened, that the draft is kept, what to do
-    status: int | None = None
-    request_id: str | None = None
-    retry_at: datetime | None = None
-    operator: bool = False  # the fix is the operator's (credentials, repository, access)
-
-
-@dataclass(frozen=True)
-class FiledIssue:
-    number: int
-    url: str
-    title: str
-    labels: tuple[str, ...] = ()
-    milestone: str | None = None
-    assignees: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class FilingResult:
-    outcome: FilingOutcome
-    draft_id: str
-    issue: FiledIssue | None = None
-    failure: FilingFailure | None = None
-    notes: tuple[str, ...] = ()  # what the author should know beside the link
-    busy_until: datetime | None = None  # IN_PROGRESS: when the holder's lease runs out
-
-    @property
-    def filed(self) -> bool:
-        return self.issue is not None
-
-
 Sleep = Callable[[float], None]
-OnWait = Callable[[float, datetime], None]  # (seconds, when the retry happens)
-
-
-# -- GitHub's answers, classified ----------------------------------------------------------
-
-
-@dataclass(eq=False)
-class GitHubError(Exception):
-    """A GitHub call that did not succeed, with what is needed to explain it."""
-
-    status: int | None
-    message: str
-    request_id: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    errors: tuple[str, ...] = ()  # the `errors[].message` (or field/code) of a 422
-    sent: bool = False  # a write that may have been carried out: reconcile before acting
-
-    def __str__(self) -> str:
-        return self.detail
-
-    @property
-    def detail(self) -> str:
-        """`502 Server Error`, or `no answer within 10 s`: what went wrong, briefly."""
-        if self.status is None:
-            return self.message
-        return f"{self.status} {self.message}".strip()
-
-
-def classify(exc: BaseException, *, write: bool = False, timeout: int = 0) -> GitHubError:
-    """The GitHubError for what PyGithub or requests raised."""
-    if isinstance(exc, GitHubError):
-        return exc
-    if isinstance(exc, GithubException):
-        data = exc.data if isinstance(exc.data, dict) else {}
-        headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
-        errors: list[str] = []
-        for item in data.get("errors") or []:
-            if isinstance(item, dict):
-                text = item.get("message") or " ".join(
-                    str(item[k]) for k in ("field", "code") if item.get(k)
-                )
-                if text:
-                    errors.append(str(text))
-            elif isinstance(item, str):
-                errors.append(item)
-        status = int(exc.status) if exc.status else None
-        return GitHubError(
-            status=status,
-            message=str(data.get("message") or exc.message or "Error").strip(),
-            request_id=headers.get("x-github-request-id"),
-            headers=headers,
-            errors=tuple(errors),
-            sent=write and status is not None and status >= 500,
-        )
-    if isinstance(exc, Timeout) or _timed_out(exc):
-        what = f"no answer within {timeout} s" if timeout else "no answer in time"
-        return GitHubError(None, what, sent=write)
-    if isinstance(exc, RequestException):
-        return GitHubError(None, "the connection to GitHub dropped", sent=write)
-    raise exc
-
-
-def _timed_out(exc: BaseException) -> bool:
-    """A read that timed out on every retry (requests reports it as a ConnectionError)."""
-    cause = exc.args[0] if exc.args else None
-    return isinstance(cause, MaxRetryError) and isinstance(cause.reason, ReadTimeoutError)
-
-
-def rate_limit_wait(error: GitHubError, now: datetime) -> float | None:
-    """Seconds GitHub asks us to wait, or None when `error` is no rate limit.
-
-    GitHub's rules: Retry-After first; else, with x-ratelimit-remaining 0, until
-    x-ratelimit-reset; else (a secondary limit without headers) at least a minute.
-    """
-    if error.status not in (403, 429):
-        return None
-    headers = error.headers
-    retry_after = headers.get("retry-after")
-    remaining = headers.get("x-ratelimit-remaining")
-    reset = headers.get("x-ratelimit-reset")
-    limited = (
-        retry_after is not None
-        or remaining == "0"
-        or error.status == 429
-        or Requester.isRateLimitError(error.message)
-    )
-    if not limited:
-        return None
-    if retry_after is not None:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            try:
-                return max(0.0, (parsedate_to_datetime(retry_after) - now).total_seconds())
-            except (TypeError, ValueError):
-                return SECONDARY_DEFAULT_WAIT
-    if remaining == "0" and reset and reset.isdigit():
-        # Plus one second: the reset happens somewhere within that second.
-        return max(0.0, int(reset) - now.timestamp()) + 1.0
-    return SECONDARY_DEFAULT_WAIT
-
-
-def clock_time(moment: datetime, tz: tzinfo | None) -> str:
-    """`14:05:30 UTC`, or in the author's zone (`14:05:30 Europe/Paris`) when known."""
-    local = moment.astimezone(tz or UTC)
-    name = getattr(tz, "key", None) or local.tzname() or "UTC"
-    return f"{local:%H:%M:%S} {name}"
-
-
-# -- the service ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -242,7 +88,7 @@ class _Attempt:
 
 
 class _Stop(Exception):
-    """Ends an attempt with this result."""
+    """Ends an attempt (or a claim) with this result."""
 
     def __init__(self, result: FilingResult) -> None:
         super().__init__(result.outcome)
@@ -264,6 +110,7 @@ class FilingService:
         lease_seconds: float | None = None,
         reconcile_pages: int = RECONCILE_PAGES,
         per_page: int = PER_PAGE,
+        command: str = "/milestone",
     ) -> None:
         self.store = store
         self.template = template
@@ -277,6 +124,7 @@ class FilingService:
         self.lease = timedelta(seconds=lease_seconds or max(60.0, 12.0 * timeout))
         self.reconcile_pages = reconcile_pages
         self.per_page = per_page
+        self.command = command  # the slash command, named in notes for the author
 
     @property
     def repository(self) -> str:
@@ -309,41 +157,50 @@ class FilingService:
             owner=f"{os.getpid()}:{uuid.uuid4().hex[:12]}",
             tz=tz,
         )
-        waited = 0.0
-        bound = self.lease.total_seconds() + 5 * POLL_SECONDS
-        while True:
-            claimed = self._claim(attempt)
-            if isinstance(claimed, Draft):
-                break
-            if claimed.outcome is not FilingOutcome.IN_PROGRESS or not wait or waited > bound:
-                return claimed
-            self._sleep(POLL_SECONDS)
-            waited += POLL_SECONDS
         try:
-            result = self._run(attempt, claimed, on_wait)
+            draft = self._claim_or_wait(attempt, wait)
         except _Stop as stop:
-            result = stop.result
+            return stop.result
+        try:
+            return self._run(attempt, draft, on_wait)
+        except _Stop as stop:
+            return stop.result
         except BaseException as exc:
             # A bug, or an interrupt: the lease is released so a retry needn't wait it out.
             self._release_failed(attempt, GitHubError(None, type(exc).__name__))
             raise
-        return result
 
     # ----- the lease ----------------------------------------------------------------------
 
-    def _claim(self, attempt: _Attempt) -> Draft | FilingResult:
+    def _claim_or_wait(self, attempt: _Attempt, wait: bool) -> Draft:
+        """The claimed draft; while another caller holds the lease and `wait`, poll (bounded
+        by its lease). Raises _Stop with the result when there is nothing to file."""
+        waited = 0.0
+        bound = self.lease.total_seconds() + 5 * POLL_SECONDS
+        while True:
+            try:
+                return self._claim(attempt)
+            except _Stop as stop:
+                busy = stop.result.outcome is FilingOutcome.IN_PROGRESS
+                if not busy or not wait or waited > bound:
+                    raise
+            self._sleep(POLL_SECONDS)
+            waited += POLL_SECONDS
+
+    def _claim(self, attempt: _Attempt) -> Draft:
         with self.store.session() as s:
             draft = s.drafts.get(attempt.draft_id)
             if draft.status is DraftStatus.FILED and draft.issue_number is not None:
                 issue = FiledIssue(draft.issue_number, draft.issue_url, self._title(draft))
-                return FilingResult(FilingOutcome.ALREADY_FILED, draft.id, issue=issue)
+                raise _Stop(FilingResult(FilingOutcome.ALREADY_FILED, draft.id, issue=issue))
             if draft.status is not DraftStatus.PREVIEW:
-                return self._not_ready(draft)
+                raise _Stop(failures.not_ready(draft))
             record = s.filings.claim(draft.id, attempt.owner, s.now + self.lease)
             if record.owner != attempt.owner:
-                return FilingResult(
+                busy = FilingResult(
                     FilingOutcome.IN_PROGRESS, draft.id, busy_until=record.lease_until
                 )
+                raise _Stop(busy)
             _journal(s, attempt, "claimed", detail=f"attempt {record.attempts} by {attempt.owner}")
             return draft
 
@@ -365,33 +222,52 @@ class FilingService:
     # ----- one attempt --------------------------------------------------------------------
 
     def _run(self, attempt: _Attempt, draft: Draft, on_wait: OnWait | None) -> FilingResult:
+        """Rounds of one attempt: each ends filed, failed, or waiting out a rate limit."""
         while True:
             gh: Github | None = None
             attempt.repo_seen = False
             try:
                 gh = self.access.client()
-                attempt.login = self.access.bot_login()
-                self._get(gh, self._repo_path())
-                attempt.repo_seen = True
-                found = self._reconcile(gh, attempt, draft)
-                if found is not None:
-                    return self._filed(attempt, draft, found, FilingOutcome.ADOPTED)
-                payload, asked = self._payload(gh, attempt, draft)
-                data, unclear = self._create(gh, attempt, draft, payload)
-                attempt.notes.extend(self._dropped(asked, data))
-                outcome = FilingOutcome.CREATED if unclear is None else FilingOutcome.ADOPTED
-                return self._filed(attempt, draft, data, outcome)
+                return self._round(gh, attempt, draft)
             except (GithubException, RequestException, GitHubError) as exc:
                 error = classify(exc, timeout=self.access.config.timeout)
                 wait = rate_limit_wait(error, self._clock())
                 if wait is None:
                     return self._fail(attempt, self._failure(gh, attempt, error))
                 if attempt.waited + wait > self.max_wait:
-                    return self._fail(attempt, self._rate_limited(attempt, error, wait))
+                    at = self._clock() + timedelta(seconds=wait)
+                    return self._fail(attempt, failures.rate_limited(error, at, attempt.tz))
                 self._wait(attempt, error, wait, on_wait)
             finally:
                 if gh is not None:
                     gh.close()
+
+    def _round(self, gh: Github, attempt: _Attempt, draft: Draft) -> FilingResult:
+        """Look for the issue (adopt it), else create it; GitHub's failures propagate."""
+        attempt.login = self.access.bot_login()
+        self._get(gh, repo_path(self.repository))
+        attempt.repo_seen = True
+        found = self._reconcile(gh, attempt, draft)
+        if found is not None:
+            return self._filed(attempt, draft, found, FilingOutcome.ADOPTED)
+        request = self._request(gh, draft)
+        attempt.notes.extend(request.notes)
+        data, unclear = self._create(gh, attempt, draft, request.payload)
+        attempt.notes.extend(dropped(request.asked, data, self.repository))
+        outcome = FilingOutcome.CREATED if unclear is None else FilingOutcome.ADOPTED
+        return self._filed(attempt, draft, data, outcome)
+
+    def _failure(self, gh: Github | None, attempt: _Attempt, error: GitHubError) -> FilingFailure:
+        visible = False
+        if error.status == 404 and attempt.repo_seen and gh is not None:
+            # The repository answered before; ask again, so the message says what is true now.
+            try:
+                self._get(gh, repo_path(self.repository))
+                visible = True
+            except (GithubException, RequestException):
+                visible = False
+        context = failures.Context(self.access.config, attempt.login, repo_visible=visible)
+        return failures.failure_for(error, context)
 
     def _wait(
         self, attempt: _Attempt, error: GitHubError, seconds: float, on_wait: OnWait | None
@@ -429,35 +305,18 @@ class FilingService:
             self._renew(attempt)
             try:
                 headers, data = gh.requester.requestJsonAndCheck(
-                    "POST", f"{self._repo_path()}/issues", input=payload
+                    "POST", issues_path(self.repository), input=payload
                 )
             except (GithubException, RequestException) as exc:
                 error = classify(exc, write=True, timeout=self.access.config.timeout)
                 if error.status == 422 and payload.get("assignees") and _about_assignees(error):
-                    # Refused outright (nothing created): file it without the assignee.
-                    attempt.notes.append(
-                        f"GitHub wouldn't assign @{payload['assignees'][0]} "
-                        f"({'; '.join(error.errors) or error.message}), so the issue has no "
-                        "assignee; check the login with `/milestone github-login`."
-                    )
-                    payload = {**payload, "assignees": []}
+                    payload = self._without_assignee(attempt, payload, error)
                     continue
                 if not error.sent:
                     raise error from exc
                 unclear = error
-                self._log(attempt, "ambiguous", error=error)
-                log.warning(
-                    "github.create.ambiguous",
-                    draft_id=draft.id,
-                    reason=error.detail,
-                    request_id=error.request_id,
-                )
-                found = self._reconcile(gh, attempt, draft, after=error)
+                found = self._after_ambiguous(gh, attempt, draft, error)
                 if found is not None:
-                    attempt.notes.append(
-                        f"GitHub's answer got lost ({error.detail}), so I checked: the issue "
-                        "was created once, and this is it."
-                    )
                     return found, error
                 continue
             self._log(
@@ -477,11 +336,50 @@ class FilingService:
             sent=True,
         )
 
+    def _without_assignee(
+        self, attempt: _Attempt, payload: dict[str, Any], error: GitHubError
+    ) -> dict[str, Any]:
+        """GitHub refused the assignee outright (nothing created): file without one."""
+        attempt.notes.append(
+            f"GitHub wouldn't assign @{payload['assignees'][0]} "
+            f"({'; '.join(error.errors) or error.message}), so the issue has no "
+            f"assignee; check the login with `{self.command} github-login`."
+        )
+        return {**payload, "assignees": []}
+
+    def _after_ambiguous(
+        self, gh: Github, attempt: _Attempt, draft: Draft, error: GitHubError
+    ) -> dict[str, Any] | None:
+        """A create whose outcome is unknown: the issue, if GitHub made it after all."""
+        self._log(attempt, "ambiguous", error=error)
+        log.warning(
+            "github.create.ambiguous",
+            draft_id=draft.id,
+            reason=error.detail,
+            request_id=error.request_id,
+        )
+        found = self._reconcile(gh, attempt, draft, after=error)
+        if found is not None:
+            attempt.notes.append(
+                f"GitHub's answer got lost ({error.detail}), so I checked: the issue "
+                "was created once, and this is it."
+            )
+        return found
+
     # ----- reading GitHub -----------------------------------------------------------------
 
-    def _repo_path(self) -> str:
-        config = self.access.config
-        return f"/repos/{quote(config.owner)}/{quote(config.name)}"
+    def _request(self, gh: Github, draft: Draft) -> IssueRequest:
+        def milestones(page: int) -> list[dict[str, Any]]:
+            path = milestones_path(self.repository)
+            return self._get(gh, path, state="open", per_page=self.per_page, page=page)
+
+        milestone = find_milestone(
+            milestones,
+            draft.target_milestone,
+            max_pages=self.reconcile_pages,
+            per_page=self.per_page,
+        )
+        return issue_request(self.template, draft, milestone, self.repository)
 
     def _get(self, gh: Github, path: str, **parameters: Any) -> Any:
         return self._get_with_id(gh, path, **parameters)[1]
@@ -500,7 +398,7 @@ class FilingService:
             for page in range(1, self.reconcile_pages + 1):
                 request_id, items = self._get_with_id(
                     gh,
-                    f"{self._repo_path()}/issues",
+                    issues_path(self.repository),
                     state="all",
                     sort="created",
                     direction="desc",
@@ -538,112 +436,10 @@ class FilingService:
             ) from exc
         return None
 
-    def _payload(
-        self, gh: Github, attempt: _Attempt, draft: Draft
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The create request, and what it asks for (to compare with what GitHub keeps)."""
-        issue = render_issue(self.template, as_filed(draft))
-        payload: dict[str, Any] = {
-            "title": issue.title,
-            "body": issue.body,
-            "labels": list(issue.labels),
-        }
-        milestone = self._milestone(gh, draft.target_milestone)
-        if milestone is not None:
-            payload["milestone"] = milestone[0]
-        elif draft.target_milestone:
-            attempt.notes.append(
-                f"{self.repository} has no open GitHub milestone starting with "
-                f"“{draft.target_milestone}”, so the issue has none."
-            )
-        if draft.assignee:
-            payload["assignees"] = [draft.assignee]
-        asked = {
-            "labels": list(issue.labels),
-            "milestone": milestone[1] if milestone else None,
-            "assignees": [draft.assignee] if draft.assignee else [],
-        }
-        return payload, asked
-
-    def _milestone(self, gh: Github, target: str) -> tuple[int, str] | None:
-        """(number, title) of the open milestone whose title starts with `target`."""
-        if not target:
-            return None
-        wanted = target.strip().casefold()
-        for page in range(1, self.reconcile_pages + 1):
-            items = self._get(
-                gh,
-                f"{self._repo_path()}/milestones",
-                state="open",
-                per_page=self.per_page,
-                page=page,
-            )
-            for item in items:
-                title = str(item.get("title") or "")
-                folded = title.casefold()
-                # "M2" matches "M2" and "M2 - Reconcile", never "M20".
-                if folded == wanted or (
-                    folded.startswith(wanted) and not folded[len(wanted)].isalnum()
-                ):
-                    return int(item["number"]), title
-            if len(items) < self.per_page:
-                break
-        return None
-
-    def _dropped(self, asked: Mapping[str, Any], data: Mapping[str, Any]) -> list[str]:
-        """What GitHub left out of what was asked (it silently drops labels, milestone and
-        assignees when the bot's account cannot push to the repository)."""
-        kept_labels = {
-            str(label.get("name", "")).casefold()
-            for label in data.get("labels") or []
-            if isinstance(label, dict)
-        }
-        missing: list[str] = []
-        labels = [name for name in asked["labels"] if name.casefold() not in kept_labels]
-        if labels:
-            word = "label" if len(labels) == 1 else "labels"
-            missing.append(f"the {word} " + ", ".join(f"`{name}`" for name in labels))
-        kept_milestone = (data.get("milestone") or {}).get("title")
-        if asked["milestone"] and kept_milestone != asked["milestone"]:
-            missing.append(f"the milestone “{asked['milestone']}”")
-        kept_assignees = {
-            str(a.get("login", "")).casefold()
-            for a in data.get("assignees") or []
-            if isinstance(a, dict)
-        }
-        people = [login for login in asked["assignees"] if login.casefold() not in kept_assignees]
-        if people:
-            missing.append("the assignee " + ", ".join(f"@{login}" for login in people))
-        if not missing:
-            return []
-        listed = missing[-1]
-        if len(missing) > 1:
-            listed = ", ".join(missing[:-1]) + " and " + listed
-        return [
-            f"GitHub didn't keep {listed}: the bot's account can't set them on "
-            f"{self.repository} (it needs write access). Add them on the issue."
-        ]
-
     # ----- outcomes -----------------------------------------------------------------------
 
     def _title(self, draft: Draft) -> str:
         return f"{self.template.title_prefix}{draft.title}"
-
-    def _issue(self, draft: Draft, data: Mapping[str, Any]) -> FiledIssue:
-        return FiledIssue(
-            number=int(data["number"]),
-            url=str(data.get("html_url") or ""),
-            title=str(data.get("title") or self._title(draft)),
-            labels=tuple(
-                str(label.get("name"))
-                for label in data.get("labels") or []
-                if isinstance(label, dict)
-            ),
-            milestone=(data.get("milestone") or {}).get("title"),
-            assignees=tuple(
-                str(a.get("login")) for a in data.get("assignees") or [] if isinstance(a, dict)
-            ),
-        )
 
     def _filed(
         self,
@@ -652,7 +448,7 @@ class FilingService:
         data: Mapping[str, Any],
         outcome: FilingOutcome,
     ) -> FilingResult:
-        issue = self._issue(draft, data)
+        issue = filed_issue(data, self._title(draft))
         with self.store.session() as s:
             before = s.drafts.get(draft.id)
             if before.status is not DraftStatus.FILED:
@@ -746,140 +542,10 @@ class FilingService:
                 issue_number=issue_number,
             )
 
-    def _not_ready(self, draft: Draft) -> FilingResult:
-        what = {
-            DraftStatus.DRAFTING: "isn't finished yet: answer the remaining questions first",
-            DraftStatus.CANCELLED: "was cancelled; resume it first",
-            DraftStatus.ARCHIVED: "was archived; resume it first",
-        }.get(draft.status, "isn't ready")
-        failure = FilingFailure(FailureKind.NOT_READY, f"Draft `{draft.id}` {what}.")
-        return FilingResult(FilingOutcome.FAILED, draft.id, failure=failure)
-
-    # ----- what a failure says ------------------------------------------------------------
-
-    def _rate_limited(self, attempt: _Attempt, error: GitHubError, wait: float) -> FilingFailure:
-        at = self._clock() + timedelta(seconds=wait)
-        when = clock_time(at, attempt.tz)
-        return FilingFailure(
-            FailureKind.RATE_LIMITED,
-            f"GitHub is rate limiting the bot until {when}, so nothing was filed yet. Your "
-            f"draft is saved: press Retry filing after {when}.",
-            status=error.status,
-            request_id=error.request_id,
-            retry_at=at,
-        )
-
-    def _failure(
-        self,
-        gh: Github | None,
-        attempt: _Attempt,
-        error: GitHubError,
-    ) -> FilingFailure:
-        repo = self.repository
-        saved = "Your draft is saved"
-        trace = f" (GitHub request ID `{error.request_id}`)" if error.request_id else ""
-        status = error.status
-        if error.sent:
-            # Composed by _create/_reconcile after a create that may have happened: whatever
-            # the status, "nothing was filed" could be false, so say what is known instead.
-            return FilingFailure(FailureKind.UNAVAILABLE, error.message, status, error.request_id)
-        if status == 401:
-            message = (
-                f"GitHub turned down the bot's credentials ({error.detail}), so nothing was "
-                f"filed. The operator needs to fix {self.access.config.credentials}{trace}. "
-                f"{saved}: press Retry filing once that's done."
-            )
-            return FilingFailure(
-                FailureKind.CREDENTIALS, message, status, error.request_id, operator=True
-            )
-        if status == 404:
-            return self._not_found(gh, attempt, error, trace)
-        if status == 410:
-            message = (
-                f"Issues are turned off in {repo} ({error.detail}), so nothing was filed. A "
-                "repository admin can turn them on (Settings → General → Features → Issues), "
-                f"or the operator can point GITHUB_REPOSITORY elsewhere. {saved}."
-            )
-            return FilingFailure(
-                FailureKind.ISSUES_DISABLED, message, status, error.request_id, operator=True
-            )
-        if status == 422:
-            why = "; ".join(error.errors) or error.message
-            message = (
-                f"GitHub refused the issue: {error.message}"
-                + (f" ({why})" if why != error.message else "")
-                + f". Nothing was filed and {saved.lower()}: fix it with `edit <section>`, "
-                "then file again."
-            )
-            return FilingFailure(FailureKind.INVALID, message, status, error.request_id)
-        if status == 403:
-            message = (
-                f"GitHub refused to file in {repo} ({error.detail}), so nothing was filed. The "
-                f"operator needs to let the bot's account create issues there{trace}. {saved}."
-            )
-            return FilingFailure(
-                FailureKind.FORBIDDEN, message, status, error.request_id, operator=True
-            )
-        message = (
-            f"GitHub isn't answering properly right now ({error.detail}), so nothing was "
-            f"filed. {saved}: press Retry filing in a minute."
-        )
-        return FilingFailure(FailureKind.UNAVAILABLE, message, status, error.request_id)
-
-    def _not_found(
-        self, gh: Github | None, attempt: _Attempt, error: GitHubError, trace: str
-    ) -> FilingFailure:
-        repo = self.repository
-        who = f" (@{attempt.login})" if attempt.login else ""
-        visible = False
-        if attempt.repo_seen and gh is not None:
-            # The repository answered before; ask again, so the message says what is true now.
-            try:
-                self._get(gh, self._repo_path())
-                visible = True
-            except (GithubException, RequestException):
-                visible = False
-        if visible:
-            message = (
-                f"GitHub answered {error.detail} when creating the issue in {repo}, though the "
-                f"bot's account{who} can see the repository: it can't create issues there (a "
-                "fine-grained token needs Issues: read and write). The operator needs to fix "
-                f"its access{trace}. Your draft is saved: press Retry filing after that."
-            )
-        else:
-            app = f", or install the GitHub App on {repo}" if self.access.config.uses_app else ""
-            message = (
-                f"GitHub has no repository {repo} that the bot's account{who} can see, so "
-                f"nothing was filed. The operator needs to check GITHUB_REPOSITORY or give the "
-                f"bot access to {repo}{app}{trace}. Your draft is saved."
-            )
-        return FilingFailure(
-            FailureKind.NOT_FOUND, message, error.status, error.request_id, operator=True
-        )
-
 
 def _about_assignees(error: GitHubError) -> bool:
     text = " ".join([error.message, *error.errors]).casefold()
     return "assignee" in text
-
-
-def result_lines(result: FilingResult, *, tz: tzinfo | None = None) -> list[str]:
-    """What to tell the author about `result`, as plain Markdown lines (no link markup)."""
-    if result.issue is not None:
-        issue = result.issue
-        head = {
-            FilingOutcome.ALREADY_FILED: f"Already filed as #{issue.number}: {issue.url}",
-        }.get(result.outcome, f"Filed on GitHub as #{issue.number}: {issue.url}")
-        return [head, *result.notes]
-    if result.outcome is FilingOutcome.IN_PROGRESS:
-        until = (
-            f" If nothing shows up by {clock_time(result.busy_until, tz)}, file again."
-            if result.busy_until
-            else ""
-        )
-        return [f"I'm already filing this draft; the link will appear in a moment.{until}"]
-    assert result.failure is not None
-    return [result.failure.message]
 
 
 def _journal(s: Session, attempt: _Attempt, event: str, **fields: Any) -> None:

@@ -13,22 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from github import Github, GithubException
 
-from flows.errors import MilestoneError
+from bot.github.failures import unavailable
+from bot.github.paths import issue_path, issues_path
 from flows.tracking import IssueState, Observation, SeenFrom
 
 PER_PAGE = 100
-
-
-class GitHubUnavailable(MilestoneError):
-    """GitHub could not be read or written right now (network, 5xx, credentials)."""
-
-
-class RateLimited(GitHubUnavailable):
-    """GitHub refused for the rate limit; wait for the reset."""
 
 
 @dataclass(frozen=True)
@@ -79,22 +71,6 @@ def github_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _issue_path(repository: str, number: int) -> str:
-    owner, _, name = repository.partition("/")
-    return f"/repos/{quote(owner)}/{quote(name)}/issues/{number}"
-
-
-def _translate(exc: GithubException) -> GitHubUnavailable:
-    headers = exc.headers or {}
-    data = exc.data if isinstance(exc.data, dict) else {}
-    message = str(data.get("message") or exc.message or exc.status)
-    if exc.status in (403, 429) and (
-        "rate limit" in message.lower() or headers.get("x-ratelimit-remaining") == "0"
-    ):
-        return RateLimited(f"GitHub's rate limit is used up ({message})")
-    return GitHubUnavailable(f"GitHub answered {exc.status}: {message}")
-
-
 class IssueAccess:
     """The requests the reminders make, on one PyGithub client (not shared across threads)."""
 
@@ -105,14 +81,14 @@ class IssueAccess:
         headers = {"If-None-Match": etag} if etag else {}
         try:
             answer, data = self._requester.requestJsonAndCheck(
-                "GET", _issue_path(repository, number), headers=headers
+                "GET", issue_path(repository, number), headers=headers
             )
         except GithubException as exc:
             if exc.status in (404, 410):
                 return IssueRead(None, None, Budget.from_headers(exc.headers or {}), gone=True)
-            raise _translate(exc) from exc
+            raise unavailable(exc) from exc
         except OSError as exc:
-            raise GitHubUnavailable(f"GitHub could not be reached ({exc})") from exc
+            raise unavailable(exc) from exc
         budget = Budget.from_headers(answer)
         if data is None:
             return IssueRead(None, etag, budget, not_modified=True)
@@ -122,7 +98,6 @@ class IssueAccess:
         self, repository: str, since: datetime, *, page: int = 1, etag: str | None = None
     ) -> ListingPage:
         """One page of the repository's issues updated at or after `since`, oldest first."""
-        owner, _, name = repository.partition("/")
         parameters = {
             "state": "all",
             "sort": "updated",
@@ -134,12 +109,12 @@ class IssueAccess:
         headers = {"If-None-Match": etag} if etag else {}
         try:
             answer, data = self._requester.requestJsonAndCheck(
-                "GET", f"/repos/{quote(owner)}/{quote(name)}/issues", parameters, headers
+                "GET", issues_path(repository), parameters, headers
             )
         except GithubException as exc:
-            raise _translate(exc) from exc
+            raise unavailable(exc) from exc
         except OSError as exc:
-            raise GitHubUnavailable(f"GitHub could not be reached ({exc})") from exc
+            raise unavailable(exc) from exc
         budget = Budget.from_headers(answer)
         if data is None:
             return ListingPage([], etag, budget, not_modified=True, has_next=False)
@@ -151,12 +126,12 @@ class IssueAccess:
         """PATCH the issue's body (and nothing else); the issue as GitHub returns it."""
         try:
             _, data = self._requester.requestJsonAndCheck(
-                "PATCH", _issue_path(repository, number), input={"body": body}
+                "PATCH", issue_path(repository, number), input={"body": body}
             )
         except GithubException as exc:
-            raise _translate(exc) from exc
+            raise unavailable(exc) from exc
         except OSError as exc:
-            raise GitHubUnavailable(f"GitHub could not be reached ({exc})") from exc
+            raise unavailable(exc) from exc
         return data if isinstance(data, dict) else {}
 
 

@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from github import GithubException
 from requests.exceptions import RequestException
 
 from bot.github.client import GitHubAccess
+from bot.github.paths import repo_path, tree_path
 from bot.log import get_logger
 
 log = get_logger()
@@ -114,15 +114,12 @@ class FileTouchChecker:
             cached = self._cached
         if cached is not None and self._monotonic() - cached[0] < self._cache_seconds:
             return cached[1], cached[2]
-        config = self._access.config
-        repo = f"/repos/{quote(config.owner)}/{quote(config.name)}"
+        repository = self._access.repository
         with self._access.client() as gh:
-            _, data = gh.requester.requestJsonAndCheck("GET", repo)
+            _, data = gh.requester.requestJsonAndCheck("GET", repo_path(repository))
             branch = str(data.get("default_branch") or "main")
             _, tree = gh.requester.requestJsonAndCheck(
-                "GET",
-                f"{repo}/git/trees/{quote(branch, safe='')}",
-                parameters={"recursive": "1"},
+                "GET", tree_path(repository, branch), parameters={"recursive": "1"}
             )
         if tree.get("truncated"):
             return None

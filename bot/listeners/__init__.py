@@ -5,3 +5,23 @@ function of the arguments Bolt passes (`ack`, `body`, `client`, ...) and the ser
 can be called directly in a test. Imports the services it dispatches to (`bot.slack`,
 `bot.filing`, `bot.reminders`); imported only by the composition root.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.listeners import actions, commands, events, views
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.listeners.services import Services
+
+# Each registers its listeners with `register(app, services)`.
+MODULES = (commands, events, actions, views)
+
+
+def register_all(app: App, services: Services) -> None:
+    """Every listener of every kind on `app`."""
+    for module in MODULES:
+        module.register(app, services)

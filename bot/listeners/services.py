@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
+from bot.filing.logins import LoginLinks
 from bot.github.client import GitHubAccess
+from bot.reminders.digests import Reminders
 from bot.settings import Settings
 from bot.slack.conversation import Conversations
 from bot.slack.users import UserDirectory
@@ -26,4 +28,6 @@ class Services:
     client: WebClient
     conversations: Conversations
     users: UserDirectory
+    reminders: Reminders
     github: GitHubAccess | None = None  # set when GITHUB_* settings are
+    login_links: LoginLinks | None = None  # `/milestone github-login`, with GitHub only

@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack.text import markdown_to_slack
+from bot.slack.text import escape_mrkdwn
 from flows.template import Template
 from flows.tracking import TrackedIssue
 
@@ -69,14 +69,14 @@ def parse_value(value: str) -> dict[str, Any]:
 
 def _link_text(text: str) -> str:
     # `|` and `>` end a Slack link's text early.
-    return markdown_to_slack(text.replace("|", "/").replace(">", "›"))
+    return escape_mrkdwn(text.replace("|", "/").replace(">", "›"))
 
 
 def issue_link(issue: TrackedIssue) -> str:
     name = f"#{issue.number} {issue.title}".strip()
     if issue.url:
         return f"<{issue.url}|{_link_text(name)}>"
-    return markdown_to_slack(f"{issue.repository}{name}")
+    return escape_mrkdwn(f"{issue.repository}{name}")
 
 
 def _section(text: str, accessory: BlockElement | None = None) -> dict[str, Any]:
@@ -110,9 +110,9 @@ def issue_blocks(
     blocks = [head]
     previous = None
     for j, (heading, label) in enumerate(left):
-        line = f"☐ {markdown_to_slack(label)}"
+        line = f"☐ {escape_mrkdwn(label)}"
         if heading != previous:
-            line = f"*{markdown_to_slack(heading)}*\n{line}"
+            line = f"*{escape_mrkdwn(heading)}*\n{line}"
             previous = heading
         menu = OverflowMenuElement(
             action_id=f"{ACTION_GATE}_{index}_{j}",
@@ -139,10 +139,12 @@ def digest_blocks(
     issues: Sequence[TrackedIssue],
     window_key: str,
     *,
+    command: str,
     note: str = "",
     snoozed_note: str = "",
 ) -> list[dict[str, Any]]:
-    """The digest for one author: every listed issue with its gates left, and the controls."""
+    """The digest for one author: every listed issue with its gates left, and the controls;
+    `command` is the slash command, named where the digest runs out of room."""
     total = sum(len(i.left(template)) for i in issues)
     if total:
         plural = "s" if len(issues) != 1 else ""
@@ -181,7 +183,7 @@ def digest_blocks(
         body.extend(blocks)
     if left_out:
         names = ", ".join(issue_link(i) for i in left_out)
-        body.append(_context(f"Also waiting, not shown for space: {names}. `/milestone status`"))
+        body.append(_context(f"Also waiting, not shown for space: {names}. `{command} status`"))
     return head + body + footer
 
 
@@ -199,7 +201,7 @@ def not_applicable_view(
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"*{issue_link(issue)}*\n☐ {markdown_to_slack(label)}"[:3000]
+                    text=f"*{issue_link(issue)}*\n☐ {escape_mrkdwn(label)}"[:3000]
                 )
             ),
             InputBlock(

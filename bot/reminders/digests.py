@@ -16,7 +16,6 @@ ticked is left as it is.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -49,6 +48,7 @@ from bot.reminders.schedule import (
 from bot.reminders.schedule import zone as time_zone
 from bot.settings import Settings
 from bot.slack.poster import SlackPoster, slack_error
+from bot.slack.users import SLACK_USER, UserDirectory
 from bot.storage.store import Store
 from flows import tracking
 from flows.draft import GateState, GateStatus
@@ -63,7 +63,6 @@ MAX_ATTEMPTS = 3  # sends of one window's digest that Slack refused, before givi
 # A send still unanswered this long after its claim was cut off (no Slack call takes as long).
 UNANSWERED_AFTER = timedelta(minutes=5)
 SETTLE_ATTEMPTS = 3  # rounds of read, edit, write, check when others edit at the same time
-SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def cadence_from(settings: Settings) -> Cadence:
@@ -92,47 +91,21 @@ def sending_client(client: WebClient) -> WebClient:
 
 
 class TimeZones:
-    """Authors' time zones: from the users table, else Slack's users.info (then stored)."""
+    """Authors' time zones for one sweep, through the user directory, with a default."""
 
-    def __init__(
-        self, store: Store, client: WebClient | None, default: str, *, save: bool = True
-    ) -> None:
-        self._store = store
-        self._client = client
+    def __init__(self, users: UserDirectory, default: str, *, save: bool = True) -> None:
+        self._users = users
         self._default = default
         self._save = save
         self._known: dict[str, str] = {}
 
     def name(self, user: str) -> str:
-        if user in self._known:
-            return self._known[user]
-        with self._store.session() as s:
-            record = s.people.get(user)
-        tz = record.tz if record is not None else None
-        if not tz and self._client is not None and SLACK_USER.match(user):
-            tz = self._fetch(user)
-            if tz and self._save:
-                with self._store.session() as s:
-                    s.people.save(user, tz=tz)
-        self._known[user] = tz or self._default
+        if user not in self._known:
+            self._known[user] = self._users.tz_name(user, save=self._save) or self._default
         return self._known[user]
 
     def zone(self, user: str) -> ZoneInfo:
         return time_zone(self.name(user), self._default)
-
-    def _fetch(self, user: str) -> str | None:
-        assert self._client is not None
-        try:
-            response = self._client.users_info(user=user)
-        except SlackApiError as exc:
-            log.warning("slack.call_failed", method="users.info", reason=slack_error(exc))
-            return None
-        except Exception as exc:  # noqa: BLE001 - an unreachable Slack means the default zone
-            log.warning("slack.call_failed", method="users.info", reason=type(exc).__name__)
-            return None
-        info = response.get("user") or {}
-        tz = info.get("tz") if isinstance(info, dict) else None
-        return str(tz) if tz else None
 
 
 @dataclass(frozen=True)
@@ -222,11 +195,13 @@ class Reminders:
         template: Template,
         client: WebClient,
         cadence: Cadence,
+        command: str,
         default_tz: str = "UTC",
     ) -> None:
         self.store = store
         self.template = template
         self.cadence = cadence
+        self.command = command  # the slash command, named in what the digest says
         self.default_tz = default_tz
         self.sender = sending_client(client)
         self.poster = SlackPoster(client)
@@ -244,7 +219,7 @@ class Reminders:
         if not claimed:
             detail = existing.status if existing else ""
             return DigestOutcome(plan.author, plan.window_key, "taken", ids, detail)
-        blocks = digest_blocks(self.template, plan.issues, plan.window_key)
+        blocks = digest_blocks(self.template, plan.issues, plan.window_key, command=self.command)
         try:
             response = self.sender.chat_postMessage(
                 channel=plan.author,
@@ -344,7 +319,12 @@ class Reminders:
             tz = time_zone(self._tz_of(record.author), self.default_tz)
             snoozed_note = f"Snoozed until {_local(until, tz)}: nothing from me before then."
         blocks = digest_blocks(
-            self.template, listed, window_key, note=note, snoozed_note=snoozed_note
+            self.template,
+            listed,
+            window_key,
+            command=self.command,
+            note=note,
+            snoozed_note=snoozed_note,
         )
         return digest_text(self.template, listed), blocks
 
@@ -387,7 +367,7 @@ class Reminders:
         log.info("issue.muted", user=user, draft_id=draft_id)
         return (
             f"Muted {issue_link(issue)}: no more reminders for it. "
-            "`/milestone status` still lists it."
+            f"`{self.command} status` still lists it."
         )
 
     def settle(

@@ -30,7 +30,7 @@ from bot.reminders.schedule import Cadence, allowed
 from bot.reminders.schedule import zone as time_zone
 from bot.slack.blocks import ACTION_CANCEL, ACTION_RESUME, action_value
 from bot.slack.poster import SlackPoster
-from bot.slack.text import markdown_to_slack
+from bot.slack.text import escape_mrkdwn
 from bot.storage.store import Store
 from flows.draft import Draft, DraftStatus
 
@@ -50,7 +50,7 @@ class StaleAction:
 
 
 def nudge_blocks(draft: Draft, days: int, command: str) -> list[dict[str, Any]]:
-    title = markdown_to_slack(draft.title) if draft.title else "your Reliability Milestone"
+    title = escape_mrkdwn(draft.title) if draft.title else "your Reliability Milestone"
     text = (
         f"<@{draft.author}> still there? *{title}* has waited {days} days for an answer. "
         f"*Resume* picks it up where you left off; *Discard* cancels it "

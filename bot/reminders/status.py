@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.reminders.blocks import issue_link
-from bot.slack.text import markdown_to_slack
+from bot.slack.text import escape_mrkdwn
 from bot.storage.store import Store
 from flows import tracking
 from flows.template import Template
@@ -44,9 +44,9 @@ def _issue_block(template: Template, issue: TrackedIssue, now: datetime) -> dict
     previous = None
     for heading, label in left:
         if heading != previous:
-            lines.append(f"_{markdown_to_slack(heading)}_")
+            lines.append(f"_{escape_mrkdwn(heading)}_")
             previous = heading
-        lines.append(f"☐ {markdown_to_slack(label)}")
+        lines.append(f"☐ {escape_mrkdwn(label)}")
     seen = issue.seen_at if issue.seen_from is not SeenFrom.FILED else None
     lines.append(f"_{_age(seen, now)}_")
     return _section("\n".join(lines))

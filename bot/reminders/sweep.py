@@ -32,11 +32,11 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.errors import GitHubUnavailable
 from bot.github.client import GitHubAccess
 from bot.github.issues import (
     PER_PAGE,
     Budget,
-    GitHubUnavailable,
     IssueAccess,
     github_time,
     observation,
@@ -55,6 +55,7 @@ from bot.reminders.schedule import zone as time_zone
 from bot.reminders.stale_drafts import StaleAction, stale_drafts
 from bot.settings import Settings
 from bot.slack.poster import SlackPoster
+from bot.slack.users import UserDirectory
 from bot.storage.database import utc_now
 from bot.storage.store import Store
 from bot.storage.tracked import IssueCursor
@@ -145,6 +146,7 @@ class Sweeper:
                 template=template,
                 client=slack,
                 cadence=self.cadence,
+                command=settings.slack_command,
                 default_tz=settings.reminder_default_tz,
             )
             if slack is not None
@@ -163,7 +165,9 @@ class Sweeper:
         else:
             self._refresh(now, report)
         zones = TimeZones(
-            self.store, self.slack, self.settings.reminder_default_tz, save=not dry_run
+            UserDirectory(self.store, self.slack),
+            self.settings.reminder_default_tz,
+            save=not dry_run,
         )
         if not dry_run and self.reminders is not None:
             self.reminders.settle_unanswered(now)

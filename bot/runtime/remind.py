@@ -14,10 +14,6 @@ from datetime import datetime
 
 from bot.log import configure_logging
 from bot.storage.database import utc_now
-from bot.storage.store import Store
-from flows import engine
-from flows.questions import build_flow
-from flows.template import load_template
 
 
 def moment(text: str) -> datetime:
@@ -46,22 +42,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_remind(args: argparse.Namespace) -> int:
-    from bot.app import build_slack_client
-    from bot.github.client import build_github_access, github_configured
-    from bot.reminders.sweep import Sweeper
+    from bot.app import build_core, build_slack_client, build_sweeper
     from bot.runtime.serve import settings_from
 
     configure_logging()
     settings = settings_from(args)
     if not args.dry_run:
         settings.require("slack_bot_token")
-    template = load_template(settings.template_path)
-    github = build_github_access(settings) if github_configured(settings) else None
-    flow = build_flow(template, ask_assignee=github is not None)
-    store = Store(settings.database_path, progress=lambda draft: engine.progress(flow, draft))
+    core = build_core(settings)
     slack = build_slack_client(settings) if settings.slack_bot_token is not None else None
-    sweeper = Sweeper(store=store, template=template, settings=settings, slack=slack, github=github)
-    report = sweeper.sweep(args.now or utc_now(), dry_run=args.dry_run)
-    for line in report.lines(template):
+    report = build_sweeper(core, slack).sweep(args.now or utc_now(), dry_run=args.dry_run)
+    for line in report.lines(core.template):
         print(line, file=sys.stdout)
     return 0

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.slack.text import markdown_to_slack
+from bot.slack.text import escape_mrkdwn
 from flows.draft import Draft
 from flows.questions import Flow, Question, QuestionKind
 
@@ -109,7 +109,7 @@ def question_blocks(draft: Draft, question: Question, text: str) -> list[dict[st
                         action_id=ACTION_CHECKS,
                         options=[
                             Option(
-                                text=MarkdownTextObject(text=markdown_to_slack(opt)[:75]),
+                                text=MarkdownTextObject(text=escape_mrkdwn(opt)[:75]),
                                 value=str(i),
                             )
                             for i, opt in enumerate(question.options, 1)
@@ -189,7 +189,7 @@ def drafts_list_blocks(rows: list[tuple[Draft, int, int]]) -> list[dict[str, Any
         return text_blocks("You have no drafts. Start one with `/milestone new <title>`.")
     blocks: list[dict[str, Any]] = text_blocks(f"*Your drafts* ({len(rows)})")
     for draft, answered, total in rows[:45]:
-        title = markdown_to_slack(draft.title or "(untitled)")
+        title = escape_mrkdwn(draft.title or "(untitled)")
         label = f"*{title}*\n`{draft.id}` · {draft.status.value} · {answered} of {total} answered"
         blocks.append(
             SectionBlock(

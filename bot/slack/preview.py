@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.slack.text import escape_mrkdwn
 from flows.template import markdown_parser
 
 MAX_HEADER_TEXT = 150
@@ -48,11 +49,6 @@ _MAX_LINK_MARKUP = 1000
 _CONTINUED_RESERVE = 80
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _BREAK_TAGS = frozenset({"<br>", "<br/>", "<br />"})
-
-
-def escape(text: str) -> str:
-    """Escape Slack's three control characters so text shows exactly as written."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _size(text: str) -> int:
@@ -140,9 +136,9 @@ class _Converter:
         if kind == "hr":
             return [_Line("———")]
         if kind == "html_block":
-            return _text_lines(escape(_without_comments(node.content).strip("\n")))
+            return _text_lines(escape_mrkdwn(_without_comments(node.content).strip("\n")))
         # Anything else this parser may grow (a table, say) still shows as its source text.
-        return _text_lines(escape(node.content))
+        return _text_lines(escape_mrkdwn(node.content))
 
     def _blocks(self, nodes: Iterable[SyntaxTreeNode], *, gap: bool) -> list[_Line]:
         out: list[_Line] = []
@@ -191,7 +187,7 @@ class _Converter:
         self._fences += 1
         # A "```" inside the code would close Slack's block early; a zero-width space
         # keeps it showing as three backticks.
-        text = escape(content.removesuffix("\n")).replace(_FENCE, "``\u200b`")
+        text = escape_mrkdwn(content.removesuffix("\n")).replace(_FENCE, "``\u200b`")
         return [_Line(line, self._fences) for line in (text or " ").split("\n")]
 
     # Inline level
@@ -206,7 +202,7 @@ class _Converter:
         for node in nodes:
             kind = node.type
             if kind == "text":
-                out.append(escape(node.content))
+                out.append(escape_mrkdwn(node.content))
             elif kind in ("softbreak", "hardbreak"):
                 # GitHub shows a line break in an issue body where the author put one.
                 out.append("\n")
@@ -223,7 +219,7 @@ class _Converter:
             elif kind == "html_inline":
                 out.append(_html_inline(node.content))
             else:
-                out.append(escape(node.content))
+                out.append(escape_mrkdwn(node.content))
         return "".join(out)
 
 
@@ -290,16 +286,16 @@ def _bold(text: str) -> str:
 
 def _code_span(content: str) -> str:
     if "`" in content or not content.strip():
-        return escape(content)  # Slack has no way to show a backtick inside inline code
-    return f"`{escape(content)}`"
+        return escape_mrkdwn(content)  # Slack has no way to show a backtick inside inline code
+    return f"`{escape_mrkdwn(content)}`"
 
 
 def _link(target: str, label: str) -> str:
     label = label.replace("\n", " ").strip()
     if not target.lower().startswith(_LINK_SCHEMES):
         # A relative or unknown link would not open from Slack; show its text.
-        return label or escape(target)
-    url = escape(target)
+        return label or escape_mrkdwn(target)
+    url = escape_mrkdwn(target)
     markup = f"<{url}>" if not label or label == url else f"<{url}|{label}>"
     if _size(markup) > _MAX_LINK_MARKUP:
         return f"{label} ({url})" if label else url
@@ -311,7 +307,7 @@ def _html_inline(content: str) -> str:
         return ""  # GitHub hides HTML comments
     if content.lower() in _BREAK_TAGS:
         return "\n"
-    return escape(content)
+    return escape_mrkdwn(content)
 
 
 def _without_comments(html: str) -> str:
@@ -528,7 +524,7 @@ def _lead_blocks(lead: str) -> list[Block]:
     if not lead.strip():
         return []
     packer = _SectionPacker()
-    packer.add(_text_lines(escape(lead.strip())))
+    packer.add(_text_lines(escape_mrkdwn(lead.strip())))
     packer.flush()
     return [_section(text) for text in packer.texts]
 
@@ -552,13 +548,13 @@ def preview_messages(title: str, body: str, *, lead: str = "") -> list[list[dict
 def _first_text(block: dict | Block) -> str:
     parsed = Block.parse(block) if isinstance(block, dict) else block
     if isinstance(parsed, HeaderBlock) and parsed.text is not None:
-        return escape(parsed.text.text)  # plain_text becomes mrkdwn in `text`
+        return escape_mrkdwn(parsed.text.text)  # plain_text becomes mrkdwn in `text`
     if isinstance(parsed, SectionBlock) and parsed.text is not None:
         return parsed.text.text
     if isinstance(parsed, ContextBlock):
         for element in parsed.elements:
             text = getattr(element, "text", "") or ""
-            return escape(text) if isinstance(element, PlainTextObject) else text
+            return escape_mrkdwn(text) if isinstance(element, PlainTextObject) else text
     return ""
 
 

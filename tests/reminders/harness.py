@@ -21,8 +21,7 @@ from typing import Any
 from slack_sdk import WebClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from bot.app import build_services, create_app
-from bot.github.client import build_github_access
+from bot.app import build_core, build_services, build_sweeper, create_app
 from bot.github.webhook import GitHubWebhook
 from bot.reminders.sweep import Sweeper, SweepReport
 from bot.runtime.server import create_web_app
@@ -97,16 +96,11 @@ class World:
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     def restart(self) -> None:
-        """As a new process would: a new store object on the same file, a new sweeper."""
-        self.store = Store(self.db, clock=self.clock)
-        settings = self.settings
-        self.sweeper = Sweeper(
-            store=self.store,
-            template=self.template,
-            settings=settings,
-            slack=self.client,
-            github=build_github_access(settings),
-        )
+        """As a new process would: a new store object on the same file, a new sweeper, wired
+        as `serve` and `remind` wire theirs."""
+        core = build_core(self.settings, store=Store(self.db, clock=self.clock))
+        self.store = core.store
+        self.sweeper = build_sweeper(core, self.client)
 
     # -- filing --------------------------------------------------------------------------
 
