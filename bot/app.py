@@ -25,6 +25,7 @@ from bot.filing.conversation import build_conversations
 from bot.filing.logins import LoginLinks
 from bot.github.client import GitHubAccess, build_github_access, github_configured
 from bot.github.users import GitHubLogins
+from bot.home.publisher import HomePublisher
 from bot.listeners import register_all
 from bot.listeners.services import Services
 from bot.reminders.digests import Reminders, cadence_from
@@ -135,6 +136,14 @@ def build_services(
         reminders=reminders,
         github=core.github,
         login_links=logins,
+        home=HomePublisher(
+            store=core.store,
+            flow=core.flow,
+            template=core.template,
+            client=client,
+            command=command,
+            default_repository=settings.github_repository,
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.listeners import actions, commands, events, views
+from bot.listeners import actions, commands, events, home, shortcuts, views
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.listeners.services import Services
 
 # Each registers its listeners with `register(app, services)`.
-MODULES = (commands, events, actions, views)
+MODULES = (commands, events, actions, views, home, shortcuts)
 
 
 def register_all(app: App, services: Services) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.app import build_services, create_app
 from bot.github.webhook import GitHubWebhook
+from bot.home.publisher import HomeRefreshLoop
 from bot.listeners.services import Services
 from bot.log import configure_logging, get_logger, register_secrets
 from bot.reminders.sweep import start_sweep_loop
@@ -59,6 +60,17 @@ def _sweep_loop(settings: Settings, services: Services) -> None:
     )
 
 
+def _home_loop(services: Services) -> None:
+    """Keep opened App Homes up to date, in this process (see bot/home/publisher.py)."""
+    if services.home is not None:
+        HomeRefreshLoop(services.home).start()
+
+
+def _background(settings: Settings, services: Services) -> None:
+    _sweep_loop(settings, services)
+    _home_loop(services)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """HTTP: Slack's requests at POST /slack/events, GitHub's at POST /github/webhook,
     health at GET /healthz; the reminder sweep runs in-process."""
@@ -85,7 +97,7 @@ def run_serve(args: argparse.Namespace) -> int:
         web,
         port=settings.port,
         threads=settings.listener_threads,
-        in_worker=lambda: _sweep_loop(settings, services),
+        in_worker=lambda: _background(settings, services),
     )
     return 0
 
@@ -104,7 +116,7 @@ def run_socket(args: argparse.Namespace) -> int:
     services = build_services(settings)
     app = create_app(settings, services)
     assert settings.slack_app_token is not None
-    _sweep_loop(settings, services)
+    _background(settings, services)
     get_logger().info("server.started", mode="socket", database=str(settings.database_path))
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     return 0
