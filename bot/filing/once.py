@@ -31,7 +31,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -39,6 +38,7 @@ from github import Github, GithubException
 from requests.exceptions import RequestException
 
 from bot.filing import failures
+from bot.filing.attempt import Attempt, AttemptRecords, journal
 from bot.filing.outcome import (
     FiledIssue,
     FilingFailure,
@@ -54,7 +54,7 @@ from bot.github.failures import GitHubError, classify, rate_limit_wait
 from bot.github.paths import issues_path, milestones_path, repo_path
 from bot.log import get_logger
 from bot.storage.database import utc_now
-from bot.storage.store import Session, Store
+from bot.storage.store import Store
 from flows.draft import Draft, DraftStatus
 from flows.render import marker
 from flows.template import Template
@@ -71,20 +71,6 @@ CREATE_TRIES = 2  # a second create only after a reconcile found nothing
 POLL_SECONDS = 0.25  # while another process holds the lease
 
 Sleep = Callable[[float], None]
-
-
-@dataclass
-class _Attempt:
-    draft_id: str
-    actor: str
-    source: str
-    correlation_id: str
-    owner: str
-    tz: tzinfo | None
-    notes: list[str] = field(default_factory=list)
-    login: str = ""
-    waited: float = 0.0  # seconds of rate-limit waits so far
-    repo_seen: bool = False  # the repository answered in this round
 
 
 class _Stop(Exception):
@@ -125,6 +111,7 @@ class FilingService:
         self.reconcile_pages = reconcile_pages
         self.per_page = per_page
         self.command = command  # the slash command, named in notes for the author
+        self._records = AttemptRecords(store, access.repository)
 
     @property
     def repository(self) -> str:
@@ -149,7 +136,7 @@ class FilingService:
         its lease) instead of answering IN_PROGRESS. `on_wait` is told before any rate-limit
         wait. `tz` is the author's zone, for the times in messages.
         """
-        attempt = _Attempt(
+        attempt = Attempt(
             draft_id,
             actor,
             source,
@@ -167,12 +154,12 @@ class FilingService:
             return stop.result
         except BaseException as exc:
             # A bug, or an interrupt: the lease is released so a retry needn't wait it out.
-            self._release_failed(attempt, GitHubError(None, type(exc).__name__))
+            self._records.released(attempt, GitHubError(None, type(exc).__name__))
             raise
 
     # ----- the lease ----------------------------------------------------------------------
 
-    def _claim_or_wait(self, attempt: _Attempt, wait: bool) -> Draft:
+    def _claim_or_wait(self, attempt: Attempt, wait: bool) -> Draft:
         """The claimed draft; while another caller holds the lease and `wait`, poll (bounded
         by its lease). Raises _Stop with the result when there is nothing to file."""
         waited = 0.0
@@ -187,7 +174,7 @@ class FilingService:
             self._sleep(POLL_SECONDS)
             waited += POLL_SECONDS
 
-    def _claim(self, attempt: _Attempt) -> Draft:
+    def _claim(self, attempt: Attempt) -> Draft:
         with self.store.session() as s:
             draft = s.drafts.get(attempt.draft_id)
             if draft.status is DraftStatus.FILED and draft.issue_number is not None:
@@ -201,10 +188,10 @@ class FilingService:
                     FilingOutcome.IN_PROGRESS, draft.id, busy_until=record.lease_until
                 )
                 raise _Stop(busy)
-            _journal(s, attempt, "claimed", detail=f"attempt {record.attempts} by {attempt.owner}")
+            journal(s, attempt, "claimed", detail=f"attempt {record.attempts} by {attempt.owner}")
             return draft
 
-    def _renew(self, attempt: _Attempt, extra: float = 0.0) -> None:
+    def _renew(self, attempt: Attempt, extra: float = 0.0) -> None:
         with self.store.session() as s:
             until = s.now + self.lease + timedelta(seconds=extra)
             if s.filings.renew(attempt.draft_id, attempt.owner, until):
@@ -221,7 +208,7 @@ class FilingService:
 
     # ----- one attempt --------------------------------------------------------------------
 
-    def _run(self, attempt: _Attempt, draft: Draft, on_wait: OnWait | None) -> FilingResult:
+    def _run(self, attempt: Attempt, draft: Draft, on_wait: OnWait | None) -> FilingResult:
         """Rounds of one attempt: each ends filed, failed, or waiting out a rate limit."""
         while True:
             gh: Github | None = None
@@ -233,16 +220,18 @@ class FilingService:
                 error = classify(exc, timeout=self.access.config.timeout)
                 wait = rate_limit_wait(error, self._clock())
                 if wait is None:
-                    return self._fail(attempt, self._failure(gh, attempt, error))
+                    return self._records.failed(attempt, self._failure(gh, attempt, error))
                 if attempt.waited + wait > self.max_wait:
                     at = self._clock() + timedelta(seconds=wait)
-                    return self._fail(attempt, failures.rate_limited(error, at, attempt.tz))
+                    return self._records.failed(
+                        attempt, failures.rate_limited(error, at, attempt.tz)
+                    )
                 self._wait(attempt, error, wait, on_wait)
             finally:
                 if gh is not None:
                     gh.close()
 
-    def _round(self, gh: Github, attempt: _Attempt, draft: Draft) -> FilingResult:
+    def _round(self, gh: Github, attempt: Attempt, draft: Draft) -> FilingResult:
         """Look for the issue (adopt it), else create it; GitHub's failures propagate."""
         attempt.login = self.access.bot_login()
         self._get(gh, repo_path(self.repository))
@@ -257,7 +246,7 @@ class FilingService:
         outcome = FilingOutcome.CREATED if unclear is None else FilingOutcome.ADOPTED
         return self._filed(attempt, draft, data, outcome)
 
-    def _failure(self, gh: Github | None, attempt: _Attempt, error: GitHubError) -> FilingFailure:
+    def _failure(self, gh: Github | None, attempt: Attempt, error: GitHubError) -> FilingFailure:
         visible = False
         if error.status == 404 and attempt.repo_seen and gh is not None:
             # The repository answered before; ask again, so the message says what is true now.
@@ -270,12 +259,12 @@ class FilingService:
         return failures.failure_for(error, context)
 
     def _wait(
-        self, attempt: _Attempt, error: GitHubError, seconds: float, on_wait: OnWait | None
+        self, attempt: Attempt, error: GitHubError, seconds: float, on_wait: OnWait | None
     ) -> None:
         until = self._clock() + timedelta(seconds=seconds)
         self._renew(attempt, extra=seconds)
         with self.store.session() as s:
-            _journal(
+            journal(
                 s,
                 attempt,
                 "waited",
@@ -297,7 +286,7 @@ class FilingService:
         attempt.waited += seconds
 
     def _create(
-        self, gh: Github, attempt: _Attempt, draft: Draft, payload: dict[str, Any]
+        self, gh: Github, attempt: Attempt, draft: Draft, payload: dict[str, Any]
     ) -> tuple[dict[str, Any], GitHubError | None]:
         """The created issue's JSON, and the ambiguous error it was found after (if any)."""
         unclear: GitHubError | None = None
@@ -319,7 +308,7 @@ class FilingService:
                 if found is not None:
                     return found, error
                 continue
-            self._log(
+            self._records.step(
                 attempt,
                 "created",
                 status=201,
@@ -337,7 +326,7 @@ class FilingService:
         )
 
     def _without_assignee(
-        self, attempt: _Attempt, payload: dict[str, Any], error: GitHubError
+        self, attempt: Attempt, payload: dict[str, Any], error: GitHubError
     ) -> dict[str, Any]:
         """GitHub refused the assignee outright (nothing created): file without one."""
         attempt.notes.append(
@@ -348,10 +337,10 @@ class FilingService:
         return {**payload, "assignees": []}
 
     def _after_ambiguous(
-        self, gh: Github, attempt: _Attempt, draft: Draft, error: GitHubError
+        self, gh: Github, attempt: Attempt, draft: Draft, error: GitHubError
     ) -> dict[str, Any] | None:
         """A create whose outcome is unknown: the issue, if GitHub made it after all."""
-        self._log(attempt, "ambiguous", error=error)
+        self._records.step(attempt, "ambiguous", error=error)
         log.warning(
             "github.create.ambiguous",
             draft_id=draft.id,
@@ -390,7 +379,7 @@ class FilingService:
         return headers.get("x-github-request-id"), data
 
     def _reconcile(
-        self, gh: Github, attempt: _Attempt, draft: Draft, *, after: GitHubError | None = None
+        self, gh: Github, attempt: Attempt, draft: Draft, *, after: GitHubError | None = None
     ) -> dict[str, Any] | None:
         """The bot's recent issue carrying the draft's marker, if there is one."""
         wanted = marker(draft.id)
@@ -411,7 +400,7 @@ class FilingService:
                     if "pull_request" in item:
                         continue
                     if wanted in (item.get("body") or ""):
-                        self._log(
+                        self._records.step(
                             attempt,
                             "adopted",
                             status=200,
@@ -442,119 +431,11 @@ class FilingService:
         return f"{self.template.title_prefix}{draft.title}"
 
     def _filed(
-        self,
-        attempt: _Attempt,
-        draft: Draft,
-        data: Mapping[str, Any],
-        outcome: FilingOutcome,
+        self, attempt: Attempt, draft: Draft, data: Mapping[str, Any], outcome: FilingOutcome
     ) -> FilingResult:
-        issue = filed_issue(data, self._title(draft))
-        with self.store.session() as s:
-            before = s.drafts.get(draft.id)
-            if before.status is not DraftStatus.FILED:
-                state = before.flow.model_copy(update={"step": None, "return_to_preview": False})
-                after = before.model_copy(
-                    update={
-                        "status": DraftStatus.FILED,
-                        "issue_number": issue.number,
-                        "issue_url": issue.url,
-                        "flow": state,
-                    }
-                )
-                s.drafts.record(
-                    before,
-                    after,
-                    kind="filed",
-                    actor=attempt.actor,
-                    source=attempt.source,
-                    correlation_id=attempt.correlation_id,
-                )
-            s.filings.finish(
-                draft.id,
-                attempt.owner,
-                "filed",
-                issue_number=issue.number,
-                issue_url=issue.url,
-            )
-        if outcome.value == "adopted":
-            # GitHub already had it: an ambiguous create, a crash or a second process.
-            log.info(
-                "github.reconciled",
-                draft_id=draft.id,
-                issue_number=issue.number,
-                repository=self.repository,
-                correlation_id=attempt.correlation_id,
-            )
-        log.info(
-            "draft.filed",
-            draft_id=draft.id,
-            issue_number=issue.number,
-            outcome=outcome.value,
-            repository=self.repository,
-            correlation_id=attempt.correlation_id,
-        )
-        return FilingResult(outcome, draft.id, issue=issue, notes=tuple(attempt.notes))
-
-    def _fail(self, attempt: _Attempt, failure: FilingFailure) -> FilingResult:
-        self._release_failed(attempt, failure)
-        log.warning(
-            "github.filing_failed",
-            draft_id=attempt.draft_id,
-            reason=failure.kind.value,
-            kind=failure.kind.value,
-            status=failure.status,
-            request_id=failure.request_id,
-            repository=self.repository,
-            correlation_id=attempt.correlation_id,
-        )
-        return FilingResult(FilingOutcome.FAILED, attempt.draft_id, failure=failure)
-
-    def _release_failed(self, attempt: _Attempt, failure: FilingFailure | GitHubError) -> None:
-        with self.store.session() as s:
-            s.filings.finish(attempt.draft_id, attempt.owner, "failed")
-            _journal(
-                s,
-                attempt,
-                "failed",
-                status=failure.status,
-                request_id=failure.request_id,
-                detail=str(failure.message)[:1000],
-            )
-
-    def _log(
-        self,
-        attempt: _Attempt,
-        event: str,
-        *,
-        error: GitHubError | None = None,
-        status: int | None = None,
-        request_id: str | None = None,
-        issue_number: int | None = None,
-    ) -> None:
-        with self.store.session() as s:
-            _journal(
-                s,
-                attempt,
-                event,
-                status=error.status if error else status,
-                request_id=error.request_id if error else request_id,
-                detail=error.detail[:1000] if error else None,
-                issue_number=issue_number,
-            )
+        return self._records.filed(attempt, draft, filed_issue(data, self._title(draft)), outcome)
 
 
 def _about_assignees(error: GitHubError) -> bool:
     text = " ".join([error.message, *error.errors]).casefold()
     return "assignee" in text
-
-
-def _journal(s: Session, attempt: _Attempt, event: str, **fields: Any) -> None:
-    """One step of `attempt` in the filing journal (status, request_id, detail, issue_number)."""
-    s.filings.log(
-        attempt.draft_id,
-        event,
-        actor=attempt.actor,
-        source=attempt.source,
-        correlation_id=attempt.correlation_id,
-        **fields,
-    )
