@@ -6,6 +6,10 @@ secret is configured: an unverifiable delivery is refused). A delivery is handle
 its `X-GitHub-Delivery` id is claimed in the same transaction as the change it makes, so a
 redelivery is acknowledged and ignored, and a failure part-way leaves nothing claimed.
 
+`pull_request` (`opened`, `edited`, `synchronize`, `reopened`, `closed`) links a pull request
+to the tracked issues it references, and `check_suite` / `check_run` `completed` has the
+checks of a linked merge commit read again (bot.github.pull_links).
+
 `issues` events `edited`, `closed`, `reopened`, `deleted` and `transferred` update a tracked
 issue; `ping` is answered; every other event or action is acknowledged and ignored, as is
 any issue the bot did not file. An issue becomes tracked here when its body carries the
@@ -28,6 +32,7 @@ from pydantic import SecretStr
 
 from bot.errors import UnknownDraft
 from bot.github.issues import observation
+from bot.github.pull_links import checks_changed, record_pull
 from bot.log import get_logger
 from bot.storage.store import Session, Store
 from flows import tracking
@@ -39,6 +44,11 @@ from flows.tracking import SeenFrom, TrackedIssue
 log = get_logger()
 
 HANDLED_ACTIONS = frozenset({"edited", "closed", "reopened", "deleted", "transferred"})
+PULL_EVENTS = {
+    "pull_request": frozenset({"opened", "edited", "synchronize", "reopened", "closed"}),
+    "check_suite": frozenset({"completed"}),
+    "check_run": frozenset({"completed"}),
+}
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,8 @@ class GitHubWebhook:
         if event == "ping":
             return WebhookReply(200, {"ok": True, "pong": True})
         action = payload.get("action")
+        if event in PULL_EVENTS:
+            return self._pull_event(event, action, payload, delivery)
         if event != "issues" or action not in HANDLED_ACTIONS:
             return WebhookReply(200, {"ok": True, "ignored": f"{event} {action or ''}".strip()})
         issue = payload.get("issue") or {}
@@ -108,6 +120,30 @@ class GitHubWebhook:
             state=updated.state.value,
         )
         return WebhookReply(200, {"ok": True, "tracked": True, "draft_id": updated.draft_id})
+
+    def _pull_event(
+        self, event: str, action: Any, payload: dict[str, Any], delivery: str
+    ) -> WebhookReply:
+        """A pull request opened, edited, pushed to, reopened or closed links it (see
+        bot.github.pull_links); a completed check on a merge commit has its checks read again
+        by the next sweep. The sweep reads GitHub itself, so a lost delivery costs only time."""
+        if action not in PULL_EVENTS[event]:
+            return WebhookReply(200, {"ok": True, "ignored": f"{event} {action or ''}".strip()})
+        repository = (payload.get("repository") or {}).get("full_name")
+        if not isinstance(repository, str):
+            return WebhookReply(400, {"error": f"a {event} event without its repository"})
+        with self.store.session() as s:
+            if delivery and not s.deliveries.claim(f"github:delivery:{delivery}"):
+                return WebhookReply(200, {"ok": True, "duplicate": True})
+            if event == "pull_request":
+                linked = record_pull(s, payload.get("pull_request") or {}, "webhook")
+                reply = {"ok": True, "linked": linked}
+            else:
+                sha = (payload.get(event) or {}).get("head_sha")
+                stale = checks_changed(s, repository, sha) if isinstance(sha, str) else []
+                reply = {"ok": True, "recheck": stale}
+        log.info("webhook.applied", delivery=delivery, action=action, github_event=event)
+        return WebhookReply(200, reply)
 
     def _adopt(self, s: Session, repository: str, issue: dict[str, Any]) -> TrackedIssue | None:
         """Start tracking the issue if its marker names a draft filed as exactly this issue."""

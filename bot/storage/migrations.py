@@ -277,4 +277,72 @@ def m006_home_tabs(db: Database) -> None:
     )
 
 
+@_step
+def m007_pull_request_evidence(db: Database) -> None:
+    # Pull requests linked to tracked issues as GitHub last showed them; `files` and
+    # `checks` belong to the merge commit `files_sha` and are written with it, never alone.
+    db.execute(
+        """
+        CREATE TABLE pull_requests (
+            repository TEXT NOT NULL COLLATE NOCASE,
+            number INTEGER NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL,
+            merge_sha TEXT,
+            fork INTEGER NOT NULL DEFAULT 0,
+            reverts TEXT,
+            files TEXT NOT NULL DEFAULT '[]',
+            files_capped INTEGER NOT NULL DEFAULT 0,
+            files_sha TEXT,
+            checks TEXT NOT NULL DEFAULT '[]',
+            checks_final INTEGER NOT NULL DEFAULT 0,
+            checks_read_at TEXT,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (repository, number)
+        )
+        """
+    )
+    db.execute("CREATE INDEX pull_requests_by_merge ON pull_requests (repository, merge_sha)")
+    # Which pull request serves which milestone (many to many), and how it was found.
+    db.execute(
+        """
+        CREATE TABLE pull_links (
+            draft_id TEXT NOT NULL,
+            repository TEXT NOT NULL COLLATE NOCASE,
+            number INTEGER NOT NULL,
+            via TEXT NOT NULL,
+            linked_at TEXT NOT NULL,
+            PRIMARY KEY (draft_id, repository, number)
+        )
+        """
+    )
+    db.execute("CREATE INDEX pull_links_by_pull ON pull_links (repository, number)")
+    # Where each repository's listing of recently updated pull requests stands.
+    db.execute(
+        """
+        CREATE TABLE pull_cursors (
+            repository TEXT PRIMARY KEY COLLATE NOCASE,
+            since TEXT,
+            etag TEXT,
+            checked_at TEXT
+        )
+        """
+    )
+    # Per milestone: its timeline's ETag, the plan-drift message (sent once), the evidence
+    # last seen per gate (logged when new) and gates ticked automatically (told in a digest).
+    db.execute(
+        """
+        CREATE TABLE evidence_state (
+            draft_id TEXT PRIMARY KEY,
+            timeline_etag TEXT,
+            timeline_checked_at TEXT,
+            drift_sent_at TEXT,
+            found TEXT NOT NULL DEFAULT '{}',
+            auto_ticked TEXT NOT NULL DEFAULT '[]'
+        )
+        """
+    )
+
+
 SCHEMA_VERSION = len(STEPS)

@@ -2,7 +2,8 @@
 
 A unit of work is `with store.session() as s:`, one transaction on this thread's connection
 (see bot/storage/database.py), with the stores of each thing kept as attributes of `s`:
-`s.drafts`, `s.deliveries`, `s.people`, `s.filings`, `s.tracked`, `s.digests`, `s.home`.
+`s.drafts`, `s.deliveries`, `s.people`, `s.filings`, `s.tracked`, `s.digests`, `s.home`,
+`s.evidence` (linked pull requests).
 Everything a unit of work does commits together or not at all.
 """
 
@@ -17,6 +18,7 @@ from bot.storage.database import DEFAULT_PATH, Clock, DatabaseFile, Transaction,
 from bot.storage.deliveries import Deliveries
 from bot.storage.digests import Digests
 from bot.storage.drafts import Drafts, Progress, default_progress
+from bot.storage.evidence import PullEvidence
 from bot.storage.filings import Filings
 from bot.storage.home import HomeTabs
 from bot.storage.people import People
@@ -36,6 +38,7 @@ class Session:
         self.tracked = TrackedIssues(tx)
         self.digests = Digests(tx)
         self.home = HomeTabs(tx)
+        self.evidence = PullEvidence(tx)
 
 
 class Store:
