@@ -50,7 +50,8 @@ def start(flow: Flow, draft: Draft, *, kind: str = "start") -> Outcome:
     _ensure_writable(draft)
     prepared = _prepare(flow, draft)
     if prepared.status is DraftStatus.PREVIEW:
-        reply = _preview_reply(flow, prepared, prompts.preview_lead((), finished=True))
+        lead = prompts.preview_lead((), finished=True, file_words=flow.file_words)
+        reply = _preview_reply(flow, prepared, lead)
         return _outcome(draft, prepared, (reply,), kind=kind)
     question = flow.question(prepared.flow.step or "")
     after, reply = _ask(flow, prepared, question, editing=_editing(prepared, question))

@@ -316,6 +316,27 @@ class Chat:
         return 0 if result.filed else 2
 
 
+class _Stderr:
+    """Whatever sys.stderr is when a line is written (tests swap it)."""
+
+    def write(self, text: str) -> int:
+        import sys
+
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        import sys
+
+        sys.stderr.flush()
+
+
+def quiet_logs() -> None:
+    """The conversation is the output: only warnings and errors are logged, on stderr."""
+    from bot.log import configure_logging
+
+    configure_logging("WARNING", stream=_Stderr())
+
+
 def destination(
     *, database: Path, template: Path | None, out: Path | None, assignee: str | None, insist: bool
 ) -> Destination:
@@ -353,6 +374,7 @@ def run_chat(
     from flows.questions import build_flow
     from flows.template import load_template
 
+    quiet_logs()
     template = load_template(template_path)
     target = destination(
         database=database,

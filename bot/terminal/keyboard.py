@@ -141,7 +141,9 @@ def _bindings(multiline: bool) -> object:
 
         @keys.add("escape", "enter")
         def _send(event: object) -> None:
-            event.current_buffer.validate_and_handle()  # type: ignore[attr-defined]
+            buffer = event.current_buffer  # type: ignore[attr-defined]
+            buffer.text = buffer.text.rstrip("\n")  # a trailing empty line is not part of it
+            buffer.validate_and_handle()
 
     return keys
 

@@ -54,6 +54,14 @@ def styled(text: str) -> Text:
     return out
 
 
+_BOX = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)\[([ xX])\]\s", re.MULTILINE)
+
+
+def _boxes(body: str) -> str:
+    """Task-list boxes as ☐ and ☑, as GitHub draws them (rich shows `[ ]` literally)."""
+    return _BOX.sub(lambda m: f"{m.group(1)}{'☐' if m.group(2) == ' ' else '☑'} ", body)
+
+
 class Screen:
     """Where the conversation is printed."""
 
@@ -65,14 +73,22 @@ class Screen:
             if self.style
             else None
         )
+        # NO_COLOR on a terminal: plain words, still wrapped between words.
+        self._wrapper = (
+            Console(file=stream, highlight=False, emoji=False, markup=False, no_color=True)
+            if not self.style and stream.isatty()
+            else None
+        )
 
     def say(self, text: str = "") -> None:
         """One message of the bot's, in the core's words."""
-        if self._console is None:
+        if self._console is not None:
+            self._console.print(styled(text))
+        elif self._wrapper is not None:
+            self._wrapper.print(Text(plain(text)))
+        else:
             self.stream.write(plain(text) + "\n")
             self.stream.flush()
-            return
-        self._console.print(styled(text))
 
     def echo(self, text: str) -> None:
         """What the author typed, when the terminal did not show it (piped input)."""
@@ -88,5 +104,5 @@ class Screen:
         self._console.print(Rule(style="dim"))
         self._console.print(Text(title, style="bold"))
         self._console.print()
-        self._console.print(Markdown(body))
+        self._console.print(Markdown(_boxes(body)))
         self._console.print(Rule(style="dim"))
