@@ -183,10 +183,11 @@ def preview_actions(flow: Flow, draft: Draft, *, filed: bool = False) -> list[di
     return [ActionsBlock(block_id=f"preview:{draft.id}", elements=elements).to_dict()]
 
 
-def drafts_list_blocks(rows: list[tuple[Draft, int, int]]) -> list[dict[str, Any]]:
-    """The author's drafts, each with its progress and a Resume button."""
+def drafts_list_blocks(rows: list[tuple[Draft, int, int]], command: str) -> list[dict[str, Any]]:
+    """The author's drafts, each with its progress and a Resume button; `command` is the
+    slash command, named when there are none."""
     if not rows:
-        return text_blocks("You have no drafts. Start one with `/milestone new <title>`.")
+        return text_blocks(f"You have no drafts. Start one with `{command} new <title>`.")
     blocks: list[dict[str, Any]] = text_blocks(f"*Your drafts* ({len(rows)})")
     for draft, answered, total in rows[:45]:
         title = escape_mrkdwn(draft.title or "(untitled)")

@@ -256,7 +256,8 @@ class Conversations(Answering):
         with self.store.session(readonly=True) as s:
             rows = s.drafts.summaries(user)
             drafts = [s.drafts.get(r.id) for r in rows]
-        return drafts_list_blocks([(d, *engine.progress(self.flow, d)) for d in drafts])
+        rows = [(d, *engine.progress(self.flow, d)) for d in drafts]
+        return drafts_list_blocks(rows, self.command)
 
     def resume(self, origin: Origin, draft_id: str, respond: Respond) -> None:
         """Pick a draft up again: re-ask where it stands, in its thread.
