@@ -55,8 +55,14 @@ def title_from_message(markdown: str, limit: int = TITLE_PRESET) -> str:
     for line in markdown.split("\n"):
         line = re.sub(r"^\s*(?:[-*•>#]+|\d+[.)])\s+", "", line).strip()
         if line:
-            return cut_at_word(line, limit)
+            return cut_at_word(plain(line), limit)
     return ""
+
+
+def plain(markdown: str) -> str:
+    """Markdown's emphasis markers dropped: GitHub shows an issue title as typed."""
+    text = re.sub(r"(\*\*|~~|__)(\S(?:.*?\S)?)\1", r"\2", markdown)
+    return re.sub(r"(?<![\w*_])([*_])(\S(?:.*?\S)?)\1(?![\w*_])", r"\2", text)
 
 
 def problem_from_message(markdown: str) -> str:
