@@ -16,7 +16,8 @@ GET /user, GET /users/{login}, GET /repos/{o}/{r}, GET/POST /repos/{o}/{r}/issue
 GET/PATCH /repos/{o}/{r}/issues/{n}, GET /repos/{o}/{r}/labels[/{name}],
 GET /repos/{o}/{r}/milestones[/{n}], GET /repos/{o}/{r}/git/trees/{sha_or_branch},
 GET /rate_limit, GET /app, GET /app/installations/{id}, POST /app/installations/{id}/access_tokens,
-GET /repos/{o}/{r}/installation, and every repository route again under /repositories/{id}
+GET /repos/{o}/{r}/installation, GET /repos/{o}/{r}/contents/{path} (github_contents.py),
+and every repository route again under /repositories/{id}
 (the form GitHub uses in its pagination Link headers).
 
 Every URL in a response is built from the request's Host header and the API prefix, because
@@ -2387,4 +2388,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 # Pull requests, their files, checks, statuses and issue timelines live in their own module;
 # importing it adds their routes to _ROUTES.
+# The contents API and push events likewise.
+import tests.emulators.github_contents  # noqa: E402
 import tests.emulators.github_pulls_rest  # noqa: E402, F401
