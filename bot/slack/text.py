@@ -5,6 +5,9 @@ italic and strike use single markers. GitHub reads Markdown. Code spans and fenc
 verbatim (only Slack's HTML entities are decoded there, since the author typed `<` itself).
 A Slack mention never becomes a bare `@name`, which could ping an unrelated GitHub account;
 it becomes `@login` only when that Slack user linked their GitHub login.
+
+The other way, any text shown in a mrkdwn field goes through `escape_mrkdwn`, the bot's one
+escaping function for Slack.
 """
 
 from __future__ import annotations
