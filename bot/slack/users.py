@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.errors import StoreError
 from bot.log import get_logger
 from bot.slack.poster import slack_error
 from bot.storage.people import UserRecord
@@ -78,8 +79,12 @@ class UserDirectory:
         return tz or None
 
     def zone(self, user_id: str) -> ZoneInfo | None:
-        """The user's time zone, if known and valid."""
-        name = self.tz_name(user_id)
+        """The user's time zone, if known and valid; None rather than fail what it dresses
+        (a filing's messages read well enough in UTC)."""
+        try:
+            name = self.tz_name(user_id)
+        except StoreError:
+            return None
         if not name:
             return None
         try:
