@@ -242,12 +242,19 @@ def test_drafts_filters_by_author(cli) -> None:
 
 
 @pytest.mark.parametrize(
-    "argv", [["drafts"], ["show", "ms-aaaaaa"], ["replay", "ms-aaaaaa"], ["backup", "copy.db"]]
+    "argv",
+    [
+        ["drafts"],
+        ["show", "ms-aaaaaa"],
+        ["replay", "ms-aaaaaa"],
+        ["backup", "copy.db"],
+        ["remind", "--dry-run"],
+    ],
 )
 def test_every_reading_command_refuses_a_missing_database_the_same_way(
     cli, tmp_path: Path, argv: list[str]
 ) -> None:
-    """drafts, show, replay and backup: one line naming the path, exit 2, no file created."""
+    """drafts, show, replay, backup, remind: one line naming the path, exit 2, nothing created."""
     missing = tmp_path / "none.db"
     run = cli(*argv, db=missing)
     assert (run.code, run.out) == (2, "")

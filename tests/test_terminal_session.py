@@ -134,7 +134,7 @@ def type_to_the_preview(s: Session) -> None:
     s.answer("skip", "Question 9 of 16 · File touch plan")
     s.lines("execution/reconciler.py", then="Question 10 of 16", end=ESC_ENTER)
     s.lines("Classify cancel timeouts as ambiguous", "Reconcile first", then="Question 11 of 16")
-    s.child.send("pytest -q tests/exec")
+    s.child.send("pytest -q tests/execution" + ENTER + "pytest -q -m cha")  # half-typed
     s.child.send(CTRL_D)
     s.expect("Dropped that answer; nothing was sent")
     for number in (12, 13, 14, 15, 16):
