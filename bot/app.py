@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -27,7 +26,9 @@ from bot.github.client import GitHubAccess, build_github_access, github_configur
 from bot.github.users import GitHubLogins
 from bot.home.publisher import HomePublisher
 from bot.listeners import register_all
+from bot.listeners.failures import FailureReporter, bind_slack_correlation, keep_acks
 from bot.listeners.services import Services
+from bot.log import ContextExecutor
 from bot.reminders.digests import Reminders, cadence_from
 from bot.reminders.sweep import Sweeper
 from bot.settings import ConfigError, Settings
@@ -168,7 +169,8 @@ def create_app(settings: Settings, services: Services) -> App:
         app = App(
             client=services.client,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
-            listener_executor=ThreadPoolExecutor(
+            # Listener threads run in their request's log context (its correlation id).
+            listener_executor=ContextExecutor(
                 max_workers=settings.listener_threads, thread_name_prefix="slack-listener"
             ),
         )
@@ -183,5 +185,8 @@ def create_app(settings: Settings, services: Services) -> App:
         raise ConfigError(
             f"cannot reach Slack at SLACK_API_URL {settings.slack_api_url} ({reason})"
         ) from None
+    app.middleware(bind_slack_correlation)
+    app.middleware(keep_acks)
     register_all(app, services)
+    app.error(FailureReporter().report)
     return app

@@ -1,27 +1,53 @@
-"""Structured JSON logs: one line per inbound request or outbound effect.
+"""Structured JSON logs: one line per inbound request or outbound effect, every line JSON.
 
 Configured once by the entry point (`configure_logging`); modules take a logger with
-`get_logger()`. Secrets never reach a log line: settings hold them as SecretStr, and
-`redact` scrubs the known ones from any string that might echo them (exception texts).
+`get_logger()`. Our events and the standard library's records (Bolt, slack_sdk, gunicorn,
+Python warnings) go through the same structlog `ProcessorFormatter`, so every line is one
+JSON object with `event`, `level`, `logger` and `timestamp`.
+
+Secrets never reach a log line: settings hold them as SecretStr, and the rendered line itself
+is scrubbed of every registered secret (so log arguments, exception texts and tracebacks are
+covered, in the raw and in the JSON-escaped form). `redact` does the same for text that goes
+elsewhere (a reason shown to the author).
+
+The correlation id of the request being served (Slack's event id, GitHub's delivery id) is
+bound once per request with `bind_correlation`; every line logged while serving it carries
+it, in whatever thread the work runs (`ContextExecutor` carries it to listener threads).
 """
 
 from __future__ import annotations
 
+import contextvars
+import json
 import logging
 import sys
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 
 import structlog
+from structlog.stdlib import ProcessorFormatter
 
+LOGGER_NAME = "milestone-bot"
 _SECRETS: list[str] = []
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def register_secrets(values: Iterable[str]) -> None:
     """Remember secret values so that `redact` and every log line scrub them."""
     for value in values:
-        if value and len(value) >= 6 and value not in _SECRETS:
-            _SECRETS.append(value)
+        if not value or len(value) < 6:
+            continue
+        # The JSON-escaped form is how a secret with quotes, backslashes, newlines or
+        # non-ASCII appears inside a rendered line; each long line of a PEM key on its own is
+        # how it appears in a traceback that quotes part of it.
+        forms = [value, json.dumps(value)[1:-1]]
+        forms += [line.strip() for line in value.splitlines() if len(line.strip()) >= 16]
+        for form in forms:
+            if form not in _SECRETS:
+                _SECRETS.append(form)
+    _SECRETS.sort(key=len, reverse=True)  # the whole secret before any of its parts
 
 
 def redact(text: str) -> str:
@@ -31,42 +57,74 @@ def redact(text: str) -> str:
     return text
 
 
-def _scrub(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    for key, value in event_dict.items():
-        if isinstance(value, str):
-            event_dict[key] = redact(value)
-    return event_dict
+def _redact_line(_: Any, __: str, line: str) -> str:
+    """The last step of rendering: the finished JSON line, scrubbed of every secret."""
+    return redact(line)
+
+
+def _shared(observers: Iterable[Any] = ()) -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        *observers,
+        structlog.processors.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+
+
+def json_formatter() -> logging.Formatter:
+    """The one formatter: any record, ours or a library's, as one redacted JSON line."""
+    return ProcessorFormatter(
+        foreign_pre_chain=_shared(),
+        processors=[
+            ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+            _redact_line,
+        ],
+    )
 
 
 def configure_logging(
     level: str = "INFO", stream: Any = None, *, observers: Iterable[Any] = ()
 ) -> None:
-    """JSON lines on stderr (or `stream`); `observers` are processors that see each event
-    (the metrics counter) before it is rendered."""
-    processors: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        *observers,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
-        _scrub,
-        structlog.processors.JSONRenderer(),
-    ]
+    """JSON lines on stderr (or `stream`); `observers` are processors that see each of our
+    events (the metrics counter) before it is rendered."""
     structlog.configure(
-        processors=processors,
+        processors=[*_shared(observers), ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.addFilter(lambda record: setattr(record, "msg", redact(str(record.msg))) or True)
+    handler.setFormatter(json_formatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    # Libraries speak from WARNING up; our own events from `level`.
     root.setLevel(logging.WARNING)
+    logging.getLogger(LOGGER_NAME).setLevel(level)
+    logging.captureWarnings(True)
 
 
 def get_logger(**bound: Any) -> Any:
     """A lazy logger: safe at import time, it takes the configuration in force when it logs."""
     # bind() on structlog's lazy proxy would freeze the configuration of that moment.
-    return structlog.get_logger("milestone-bot", **bound)
+    return structlog.get_logger(LOGGER_NAME, **bound)
+
+
+def bind_correlation(correlation_id: str | None, **more: Any) -> None:
+    """Start a request's log context: its correlation id (and `more`) on every line after."""
+    structlog.contextvars.clear_contextvars()
+    if correlation_id:
+        structlog.contextvars.bind_contextvars(correlation_id=correlation_id, **more)
+
+
+class ContextExecutor(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the submitting thread's context variables, so a
+    listener's lines carry the correlation id its request bound."""
+
+    def submit(  # type: ignore[override]
+        self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Future[R]:
+        context = contextvars.copy_context()
+        return super().submit(context.run, fn, *args, **kwargs)

@@ -6,6 +6,7 @@ it, and tests build `Settings(...)` directly.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TypeVar
@@ -28,7 +29,7 @@ EXPECTED: dict[str, str] = {
     "SLACK_COMMAND": "a slash command such as /milestone",
     "DATABASE_PATH": "a file path such as data/milestones.db",
     "TEMPLATE_PATH": "the path of a Markdown issue template",
-    "PORT": "a TCP port number such as 3000",
+    "PORT": "a TCP port number such as 3000 (0: any free one)",
     "LISTENER_THREADS": "a whole number of threads, such as 16",
     "GITHUB_TOKEN": "a GitHub token (ghp_..., github_pat_... or an installation token)",
     "GITHUB_REPOSITORY": "owner/name, such as acme/execution",
@@ -47,6 +48,7 @@ EXPECTED: dict[str, str] = {
     "REMINDER_DEFAULT_TZ": "an IANA time zone for people Slack gives none, such as UTC",
     "REMINDER_RATE_LIMIT_FLOOR": "GitHub requests to leave unspent; the sweep stops below it",
     "REMINDER_VERIFY_HOURS": "hours between single-issue checks of a tracked issue, such as 24",
+    "EVIDENCE_AUTO_TICK": "true or false: tick gates that have evidence without asking",
     "DRAFT_NUDGE_DAYS": "days without an answer before a draft gets one nudge, such as 3",
     "DRAFT_ARCHIVE_DAYS": "days without an answer before a draft is archived, such as 30",
 }
@@ -80,7 +82,7 @@ class Settings(PathSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_command: str = "/milestone"
-    port: int = Field(default=3000, ge=1, le=65535)
+    port: int = Field(default=3000, ge=0, le=65535)  # 0: any free port, logged
     listener_threads: int = Field(default=16, ge=1, le=256)
 
     github_token: SecretStr | None = None
@@ -103,6 +105,7 @@ class Settings(PathSettings):
     reminder_default_tz: str = "UTC"
     reminder_rate_limit_floor: int = Field(default=100, ge=0)
     reminder_verify_hours: int = Field(default=24, ge=1, le=24 * 30)
+    evidence_auto_tick: bool = False  # tick gates with evidence from pull requests, unasked
     draft_nudge_days: int = Field(default=3, ge=1, le=365)
     draft_archive_days: int = Field(default=30, ge=1, le=3650)
 
@@ -170,6 +173,32 @@ class Settings(PathSettings):
             if getattr(self, name) in (None, ""):
                 var = name.upper()
                 raise ConfigError(f"{var} is not set: it should be {EXPECTED.get(var, 'set')}")
+
+
+SECRET_FIELDS = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "github_token",
+    "github_app_private_key",
+    "github_webhook_secret",
+)
+
+
+def claim_secrets(settings: Settings) -> list[str]:
+    """The secret values, from now on held by `settings` alone.
+
+    Their variables leave the process environment: Bolt's `App` would otherwise read
+    SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET a second time on its own (and warn that the
+    token is unused beside our client), and no child process inherits them.
+    """
+    values = []
+    for name in SECRET_FIELDS:
+        os.environ.pop(name.upper(), None)
+        secret = getattr(settings, name)
+        if secret is not None:
+            values.append(secret.get_secret_value())
+    return values
 
 
 def load_settings(**options: object) -> Settings:

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from bot.app import build_services, create_app
+from bot.github.client import github_configured
 from bot.github.webhook import GitHubWebhook
 from bot.home.publisher import HomeRefreshLoop
 from bot.listeners.services import Services
@@ -14,7 +15,7 @@ from bot.log import configure_logging, get_logger, register_secrets
 from bot.reminders.sweep import start_sweep_loop
 from bot.runtime.metrics import Metrics
 from bot.runtime.server import create_web_app, run_gunicorn
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, claim_secrets, load_settings
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -22,19 +23,35 @@ def settings_from(args: argparse.Namespace) -> Settings:
     settings = load_settings(
         database_path=getattr(args, "db", None), template_path=getattr(args, "template", None)
     )
-    register_secrets(
-        s.get_secret_value()
-        for s in (
-            settings.slack_bot_token,
-            settings.slack_signing_secret,
-            settings.slack_app_token,
-            settings.github_token,
-            settings.github_app_private_key,
-            settings.github_webhook_secret,
-        )
-        if s is not None
-    )
+    register_secrets(claim_secrets(settings))
     return settings
+
+
+def announce_capabilities(settings: Settings) -> None:
+    """One line per optional capability that is off, and the setting that turns it on."""
+    log = get_logger()
+    if not github_configured(settings):
+        log.info(
+            "capability.off",
+            capability="github",
+            reason="filing and reminders are off: set GITHUB_TOKEN (or GITHUB_APP_ID and "
+            "GITHUB_APP_PRIVATE_KEY) and GITHUB_REPOSITORY",
+        )
+        return
+    if settings.github_webhook_secret is None:
+        log.info(
+            "capability.off",
+            capability="webhooks",
+            reason="GitHub webhooks are refused: set GITHUB_WEBHOOK_SECRET (the sweep still "
+            "reads the gates)",
+        )
+    if settings.reminder_sweep_minutes == 0:
+        log.info(
+            "capability.off",
+            capability="sweep",
+            reason="the in-process reminder sweep is off (REMINDER_SWEEP_MINUTES=0): run "
+            "`milestone-bot remind` from a scheduler",
+        )
 
 
 def warn_if_ephemeral(database: Path) -> None:
@@ -92,12 +109,15 @@ def run_serve(args: argparse.Namespace) -> int:
         metrics=metrics,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
     )
-    get_logger().info("server.started", port=settings.port, database=str(settings.database_path))
+    announce_capabilities(settings)
     run_gunicorn(
         web,
         port=settings.port,
         threads=settings.listener_threads,
         in_worker=lambda: _background(settings, services),
+        on_listening=lambda port: get_logger().info(
+            "server.started", port=port, database=str(settings.database_path)
+        ),
     )
     return 0
 

@@ -13,12 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from gunicorn import glogging
+from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.flask.handler import to_flask_response
 from slack_sdk.signature import SignatureVerifier
 
 from bot.github.webhook import GitHubWebhook
-from bot.log import get_logger
+from bot.log import bind_correlation, get_logger
 from bot.runtime.metrics import Metrics
 from bot.runtime.slack_request import SlackHttpRequest
 from bot.storage.store import Store
@@ -39,6 +41,9 @@ def create_web_app(
     @web.before_request
     def start_timer() -> None:
         request.environ["milestone_bot.started"] = time.perf_counter()
+        # A thread serves many requests: each starts its own log context. Slack's event or
+        # trigger id is bound by the Bolt middleware (bot.app) once the body is read.
+        bind_correlation(request.headers.get("X-GitHub-Delivery"))
 
     @web.after_request
     def observe(response: Response) -> Response:
@@ -107,6 +112,35 @@ def create_web_app(
     return web
 
 
+class JsonGunicornLogger(glogging.Logger):
+    """gunicorn's logger, its lines sent to the root handler: JSON like every other line."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.handlers[:] = []
+            log.propagate = True
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, application: Callable[..., Any], options: dict[str, Any]) -> None:
+        self.application = application
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Callable[..., Any]:
+        return self.application
+
+
+def bound_port(arbiter: Any) -> int:
+    """The TCP port gunicorn listens on: the one the OS chose when PORT is 0."""
+    return int(arbiter.LISTENERS[0].sock.getsockname()[1])
+
+
 def run_gunicorn(
     web: Flask,
     *,
@@ -114,30 +148,19 @@ def run_gunicorn(
     threads: int = 8,
     host: str = "0.0.0.0",
     in_worker: Callable[[], None] | None = None,
+    on_listening: Callable[[int], None] | None = None,
 ) -> None:
     """Serve `web` with gunicorn in this process (one worker, `threads` threads).
 
     `in_worker` runs in the worker once it is up (serve's sweep thread): a thread started
     before gunicorn forks could hold a lock the worker then waits on for ever.
+    `on_listening` gets the port actually bound, once gunicorn listens.
     """
     options: dict[str, Any] = {}
     if in_worker is not None:
         options["post_worker_init"] = lambda worker: in_worker()
-    from gunicorn.app.base import BaseApplication
-
-    class _Server(BaseApplication):  # type: ignore[misc]
-        def __init__(self, application: Callable[..., Any], options: dict[str, Any]) -> None:
-            self.application = application
-            self.options = options
-            super().__init__()
-
-        def load_config(self) -> None:
-            for key, value in self.options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Callable[..., Any]:
-            return self.application
-
+    if on_listening is not None:
+        options["when_ready"] = lambda arbiter: on_listening(bound_port(arbiter))
     _Server(
         web,
         {
@@ -150,6 +173,7 @@ def run_gunicorn(
             "accesslog": None,
             "errorlog": "-",
             "loglevel": "warning",
+            "logger_class": JsonGunicornLogger,
             **options,
         },
     ).run()

@@ -89,3 +89,51 @@ def answer_until_preview(author: Author) -> None:
         title = next((t for t in ANSWERS if f"· {t}" in last), None)
         author.say(ANSWERS[title] if title else "skip")
     raise AssertionError(author.transcript())
+
+
+PEM = (
+    "-----BEGIN RSA PRIVATE KEY-----\n"
+    "MIIEowIBAAKCAQEAvRECOGNISABLEpemLineOne0123456789abcdef\n"
+    "RECOGNISABLEpemLineTwo0123456789abcdefghijklmnopqrstuv\n"
+    "-----END RSA PRIVATE KEY-----\n"
+)
+QUOTED = 'RECOGNISABLE"quoted\\secret-7890'
+
+
+def test_secrets_in_log_arguments_and_tracebacks_are_redacted() -> None:
+    """A secret passed as a log argument, in an exception text or a traceback, or shaped so
+    that JSON escapes it (quotes, backslashes, a multi-line PEM key) never reaches a line."""
+    import io
+    import json
+    import logging
+
+    import structlog
+
+    from bot.log import configure_logging, get_logger, register_secrets
+
+    secrets = (*SECRETS, PEM, QUOTED)
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging(stream=buffer)
+    register_secrets(secrets)
+    try:
+        logging.getLogger("slack_bolt.App").warning("token %s", SLACK_TOKEN)
+        logging.getLogger("slack_sdk").warning("headers: %r", {"Authorization": GITHUB_TOKEN})
+        get_logger().warning("github.call_failed", reason=f"bad key {PEM}", secret=QUOTED)
+        try:
+            raise RuntimeError(f"signature with {SIGNING} and {WEBHOOK} and {PEM}")
+        except RuntimeError:
+            logging.getLogger("gunicorn.error").exception("worker failed %s", QUOTED)
+            get_logger().exception("listener.failed")
+    finally:
+        structlog.reset_defaults()
+        root.handlers[:], root.level = handlers, level
+    text = buffer.getvalue()
+    lines = text.splitlines()
+    assert len(lines) == 5 and all(json.loads(line) for line in lines)
+    assert "Traceback" in text and text.count("[redacted]") >= 10
+    escaped = [json.dumps(s)[1:-1] for s in secrets]
+    pem_lines = [line for line in PEM.splitlines() if "RECOGNISABLE" in line]
+    for secret in (*secrets, *escaped, *pem_lines):
+        assert secret not in text, f"{secret[:16]}… is in the log"

@@ -6,15 +6,15 @@ deadline; nothing here sleeps to let a schedule pass.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,12 +37,6 @@ def wait_until(predicate: Callable[[], T], *, timeout: float = 20.0, what: str =
         time.sleep(0.02)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def clean_environment() -> dict[str, str]:
     """The test process's environment without any Slack or GitHub setting of the developer's."""
     prefixes = ("SLACK_", "GITHUB_", "DATABASE_PATH", "TEMPLATE_PATH", "PORT")
@@ -51,11 +45,15 @@ def clean_environment() -> dict[str, str]:
 
 @dataclass
 class BotProcess:
-    """`python -m bot serve` in its own process group, restartable, logs kept in a file."""
+    """`python -m bot serve` in its own process group, restartable, logs kept in a file.
+
+    The first start asks for PORT=0 and reads the port gunicorn bound from the bot's
+    `server.started` line; a restart binds that port again, so URLs stay valid.
+    """
 
     workdir: Path
     env: dict[str, str]
-    port: int = field(default_factory=free_port)
+    port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -70,6 +68,7 @@ class BotProcess:
     def start(self) -> BotProcess:
         env = {**self.env, "PORT": str(self.port)}
         log = self.log_path.open("ab")
+        logged_before = log.tell()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"],
             cwd=self.workdir,
@@ -79,13 +78,33 @@ class BotProcess:
             start_new_session=True,
         )
         self.starts += 1
+        self.port = wait_until(
+            lambda: self._bound_port(logged_before), timeout=30, what="the bot's port"
+        )
         wait_until(self._healthy, timeout=30, what="the bot's /healthz")
         return self
 
-    def _healthy(self) -> bool:
+    def _bound_port(self, offset: int) -> int | None:
+        """The port in this start's `server.started` line, once it is logged."""
+        self._check_running()
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            for line in log.read().decode("utf-8", errors="replace").splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and entry.get("event") == "server.started":
+                    return int(entry["port"])
+        return None
+
+    def _check_running(self) -> None:
         assert self.proc is not None
         if self.proc.poll() is not None:
             raise AssertionError(f"the bot exited with {self.proc.returncode}:\n{self.logs()}")
+
+    def _healthy(self) -> bool:
+        self._check_running()
         try:
             with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
                 return bool(response.status == 200)

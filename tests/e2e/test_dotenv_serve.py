@@ -36,7 +36,7 @@ def test_serve_drafts_in_the_dotenv_database(tmp_path: Path, slack: SlackEmulato
     bot = BotProcess(tmp_path, clean_environment()).start()
     try:
         author = Author(slack, SlackRequests(bot.url + "/slack/events", emulator=slack))
-        author.start("Bound cancel retries")
+        author.start("new Bound cancel retries")
         assert db.exists()
         assert not (tmp_path / "data" / "milestones.db").exists()
     finally:

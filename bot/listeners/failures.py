@@ -1,0 +1,137 @@
+"""What every request gets whatever its listener does: a log context, and word of a failure.
+
+`bind_slack_correlation` is a global Bolt middleware: it binds the request's correlation id
+(the event id, or the trigger id of a command or a click) to the log context once, so every
+line logged while serving the request carries it. `FailureReporter.report` is the global
+error handler: a listener that raised is logged with its traceback (`listener.failed`) and
+the author is told once that it didn't go through, instead of hearing nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from threading import Lock
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+
+from bot.log import bind_correlation, get_logger
+
+FAILED = (
+    "Something went wrong on my side, so that didn't go through. Try again in a minute; if "
+    "it happens again, tell whoever runs milestone-bot (their log says `listener.failed`)."
+)
+_REMEMBERED = 1000  # failures remembered, so a retried delivery is not told twice
+
+log = get_logger()
+
+
+def slack_correlation_id(body: dict[str, Any]) -> str | None:
+    """The id Slack gives this delivery: the event id, else the command's or click's trigger."""
+    return body.get("event_id") or body.get("trigger_id") or None
+
+
+def bind_slack_correlation(body: dict[str, Any], next: Callable[[], None]) -> None:
+    """Global middleware: one log context per Slack request, then the listeners."""
+    bind_correlation(slack_correlation_id(body))
+    next()
+
+
+class StickyAck(Ack):
+    """Bolt's `ack`, except that an ack once given is not taken back.
+
+    When a listener raises just after acking, Bolt's thread runner sets `ack.response` back
+    to None; the request thread, polling every 10 ms, may not have seen the ack yet, and then
+    waits out Slack's 3 seconds and answers 404 ("didn't call ack()").
+    """
+
+    _given: BoltResponse | None = None
+
+    @property  # type: ignore[override]
+    def response(self) -> BoltResponse | None:
+        return self._given
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None or self._given is None:
+            self._given = value
+
+
+def keep_acks(context: BoltContext, next: Callable[[], None]) -> None:
+    """Global middleware: this request's `ack` is a StickyAck."""
+    context["ack"] = StickyAck()
+    next()
+
+
+class FailureReporter:
+    """The global error handler, remembering whom it told (one word per failed delivery)."""
+
+    def __init__(self) -> None:
+        self._told: OrderedDict[str, None] = OrderedDict()
+        self._lock = Lock()
+
+    def report(
+        self,
+        error: Exception,
+        body: dict[str, Any],
+        response: BoltResponse | None,
+        respond: Any,
+        client: WebClient,
+    ) -> None:
+        event = body.get("event") or {}
+        user = event.get("user") or (body.get("user") or {}).get("id") or body.get("user_id")
+        log.error(
+            "listener.failed",
+            error=type(error).__name__,
+            kind=body.get("type") or ("command" if body.get("command") else None),
+            user=user,
+            exc_info=error,
+        )
+        key = slack_correlation_id(body) or body.get("response_url")
+        first = bool(key) and self._first_time(str(key))
+        if response is not None:
+            # Not acked yet: Bolt would answer 500 and Slack show its own error beside ours.
+            # A command is told in the ack itself (its response is an ephemeral message).
+            told = first and bool(body.get("command"))
+            response.status = 200
+            notice = {"response_type": "ephemeral", "text": FAILED}
+            response.body = json.dumps(notice) if told else ""
+            response.headers["content-type"] = [
+                "application/json;charset=utf-8" if told else "text/plain;charset=utf-8"
+            ]
+            if told:
+                return
+        if first:
+            self._tell(body, event, user, respond, client)
+
+    @staticmethod
+    def _tell(
+        body: dict[str, Any], event: dict[str, Any], user: str | None, respond: Any, client: Any
+    ) -> None:
+        by_response_url = bool(body.get("response_url")) and respond is not None
+        try:
+            if by_response_url:
+                respond(text=FAILED, response_type="ephemeral", replace_original=False)
+            elif user and event.get("channel"):
+                client.chat_postEphemeral(
+                    channel=event["channel"],
+                    user=user,
+                    text=FAILED,
+                    thread_ts=event.get("thread_ts"),
+                )
+        except Exception as exc:  # noqa: BLE001 - the error handler itself must never raise
+            method = "response_url" if by_response_url else "chat.postEphemeral"
+            log.warning("slack.call_failed", method=method, reason=type(exc).__name__)
+
+    def _first_time(self, key: str) -> bool:
+        with self._lock:
+            if key in self._told:
+                return False
+            self._told[key] = None
+            while len(self._told) > _REMEMBERED:
+                self._told.popitem(last=False)
+            return True
