@@ -17,14 +17,9 @@ from bot.storage.store import Store
 from bot.terminal.screen import plain
 from flows import prompts
 from flows.draft import GateState
-from flows.errors import MilestoneError
 from flows.parse import gate_boxes
 from flows.render import drift, render_issue
 from flows.template import GATE_SECTIONS, Template, load_template, markdown_parser
-
-
-class NotAnIssue(MilestoneError):
-    """The input to `gates` has none of the template's gate headings."""
 
 
 def run_drafts(args: argparse.Namespace) -> int:
@@ -106,12 +101,12 @@ def _headings(body: str) -> set[str]:
 def gate_report(
     template: Template, body: str, *, name: str = "the input"
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(open gates, gates whose line is missing) as (section, label); NotAnIssue when the
-    body has none of the template's gate headings (the wrong file, an empty input)."""
+    """(open gates, gates whose line is missing) as (section, label); LocalFileError when
+    the body has none of the template's gate headings (the wrong file, an empty input)."""
     wanted = {key: template.heading(key) for key in GATE_SECTIONS}
     if not _headings(body) & {h.text for h in wanted.values()}:
         looked = ", ".join(f"{'#' * h.level} {h.text}" for h in wanted.values())
-        raise NotAnIssue(
+        raise LocalFileError(
             f"{name} is not a milestone issue body: none of the gate headings is there "
             f"(looked for {looked})"
         )
