@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.drafts import Location
-from bot.storage.store import Session, Store
+from bot.storage.store import Store
 from flows import engine, tracking
 from flows.draft import Draft
 from flows.questions import Flow
@@ -38,19 +38,24 @@ class HomeData:
     last_channel: str | None
 
 
-def track_filed(s: Session, user: str, default_repository: str | None) -> None:
-    """Follow the person's filed issues the sweep hasn't picked up yet (as `status` does)."""
-    for draft in s.drafts.filed_untracked():
-        if draft.author != user:
-            continue
-        repository = tracking.repository_of(draft, default_repository)
-        if repository is not None and s.tracked.at(repository, draft.issue_number or 0) is None:
-            s.tracked.save(tracking.from_draft(draft, repository, draft.updated_at or s.now))
+def track_filed(store: Store, user: str, default_repository: str | None) -> None:
+    """Follow the person's filed issues the sweep hasn't picked up yet (as `status` does), so
+    their gate controls work at once. The write lock is taken only when there is one."""
+    with store.session(readonly=True) as s:
+        waiting = [d for d in s.drafts.filed_untracked() if d.author == user]
+    if not waiting:
+        return
+    with store.session() as s:
+        for draft in waiting:
+            repository = tracking.repository_of(draft, default_repository)
+            number = draft.issue_number or 0
+            if repository is not None and s.tracked.at(repository, number) is None:
+                s.tracked.save(tracking.from_draft(draft, repository, draft.updated_at or s.now))
 
 
 def load_home(store: Store, flow: Flow, user: str, default_repository: str | None) -> HomeData:
-    with store.session() as s:
-        track_filed(s, user, default_repository)
+    track_filed(store, user, default_repository)
+    with store.session(readonly=True) as s:
         tabs = s.home
         drafts = []
         for row in s.drafts.summaries(user):

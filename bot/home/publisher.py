@@ -62,6 +62,7 @@ class HomePublisher:
         self._guard = threading.Lock()
         self._notices: dict[str, tuple[str, float]] = {}
         self._last: dict[str, float] = {}  # user -> monotonic time of the last publish
+        self._unlinked: set[tuple[str, str]] = set()  # threads Slack gave no permalink for
 
     def opened(self, user: str) -> None:
         """The person opened their Home tab: remember them, and show it as it is now."""
@@ -148,11 +149,18 @@ class HomePublisher:
         items = []
         for item in data.drafts:
             location = item.location
-            if item.permalink or location is None:
+            thread = (location.channel, location.thread_ts) if location else None
+            if item.permalink or thread is None or thread in self._unlinked:
                 items.append(item)
                 continue
-            link = self.poster.permalink(location.channel, location.thread_ts)
-            if link:
+            assert location is not None
+            try:
+                link = self.poster.permalink(location.channel, location.thread_ts)
+            except Exception:  # noqa: BLE001 - Slack unreachable: a Home without the link
+                link = None
+            if not link:
+                self._unlinked.add(thread)  # asked once per process, not every refresh
+            else:
                 with self.store.session() as s:
                     s.home.save_permalink(item.draft.id, location.channel, location.thread_ts, link)
             items.append(replace(item, permalink=link))

@@ -287,8 +287,9 @@ def test_beyond_100_blocks_the_oldest_drafts_collapse_into_one_line(
     requests: SlackRequests, slack: SlackEmulator, tmp_path: Path
 ) -> None:
     """60 drafts don't fit in Slack's 100 blocks: the newest are shown, the rest counted."""
-    with Store(db_path(tmp_path)).session() as s:
-        for n in range(60):
+    store = Store(db_path(tmp_path))
+    for n in range(60):  # one unit of work each: each a moment later than the one before
+        with store.session() as s:
             s.drafts.create(
                 Draft(id=s.drafts.new_id(), author=ALICE, title=f"Draft number {n:02d}"),
                 location=None,

@@ -1,0 +1,109 @@
+"""The App Home's view and the shortcut modals as built: inside Slack's limits (checked by the
+Slack emulator's own validator), the oldest items collapsed past 100 blocks, and the presets
+a message gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.home.data import DraftItem, HomeData
+from bot.home.view import bar, home_view
+from bot.slack.modals import (
+    MessageRef,
+    cut_at_word,
+    from_message_view,
+    new_milestone_view,
+    problem_from_message,
+    title_from_message,
+)
+from flows import tracking
+from flows.draft import Draft, DraftStatus
+from flows.template import load_template
+from tests.emulators.slack_api import view_errors
+
+TEMPLATE = load_template()
+NOW = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+
+
+def drafts(count: int) -> tuple[DraftItem, ...]:
+    return tuple(
+        DraftItem(
+            Draft(id=f"ms-d{n:04d}", author="U1", title=f"Draft {n}", updated_at=NOW),
+            n % 16,
+            16,
+            None,
+            None,
+        )
+        for n in range(count)
+    )
+
+
+def issues(count: int) -> tuple[tracking.TrackedIssue, ...]:
+    filed = Draft(id="ms-x", author="U1", title="t", status=DraftStatus.FILED, issue_number=1)
+    return tuple(
+        tracking.from_draft(
+            filed.model_copy(
+                update={"id": f"ms-i{n:04d}", "issue_number": n + 1, "title": f"Issue {n}"}
+            ),
+            "acme/execution",
+            NOW - timedelta(days=n),
+        )
+        for n in range(count)
+    )
+
+
+def data(n_drafts: int, n_issues: int) -> HomeData:
+    return HomeData("U1", NOW, drafts(n_drafts), issues(n_issues), (), "C1")
+
+
+def text_of(view: dict) -> str:
+    return str(view["blocks"])
+
+
+def test_a_full_home_stays_within_100_blocks_and_counts_what_it_left_out() -> None:
+    """40 drafts and 10 issues with 15 gates each don't fit: the newest of each are shown,
+    the rest counted with the configured command, and Slack would take the view."""
+    view = home_view(data(40, 10), TEMPLATE, command="/ms")
+    assert len(view["blocks"]) <= 100
+    assert view_errors(view) == []
+    shown = text_of(view)
+    assert "Draft 0*" in shown and "Issue 0" in shown
+    assert "more: `/ms drafts`" in shown and "more: `/ms status`" in shown
+
+
+def test_a_small_home_shows_everything_and_no_more_line() -> None:
+    """What fits is all shown, without an "and N more" line."""
+    view = home_view(data(3, 2), TEMPLATE, command="/milestone")
+    assert view_errors(view) == []
+    shown = text_of(view)
+    assert all(f"Draft {n}*" in shown for n in range(3)) and "more:" not in shown
+
+
+def test_the_progress_bar_never_shows_a_started_count_as_empty() -> None:
+    """Five cells; one settled of fifteen still fills one."""
+    assert bar(0, 15) == "▱▱▱▱▱" and bar(1, 15) == "▰▱▱▱▱"
+    assert bar(9, 15) == "▰▰▰▱▱" and bar(15, 15) == "▰▰▰▰▰"
+
+
+def test_a_message_presets_a_plain_title_and_a_one_paragraph_problem() -> None:
+    """The title is the first line without list markers or emphasis, cut at a word; the
+    problem statement is the message without blank lines."""
+    markdown = "- **Cancel storms** block _exits_\n\nWhen a venue times out.\n\nIt retries."
+    assert title_from_message(markdown) == "Cancel storms block exits"
+    assert problem_from_message(markdown) == (
+        "- **Cancel storms** block _exits_\nWhen a venue times out.\nIt retries."
+    )
+    cut = cut_at_word("word " * 40, 30)
+    assert len(cut) <= 30 and cut.endswith("word…")
+
+
+def test_the_modals_are_valid_slack_views() -> None:
+    """Both modals pass Slack's view rules (24-character title, text input limits)."""
+    long = "x" * 5000
+    ref = MessageRef("C1", "1.2", "1.2")
+    for view in (
+        new_milestone_view("C1", title_limit=242),
+        new_milestone_view(None, title_limit=242),
+        from_message_view(ref, long[:242], problem_from_message(long), title_limit=242),
+    ):
+        assert view_errors(view) == []
