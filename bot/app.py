@@ -23,6 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.filing.conversation import build_conversations
 from bot.filing.logins import LoginLinks
 from bot.github.client import GitHubAccess, build_github_access, github_configured
+from bot.github.templates import TemplateSource
 from bot.github.users import GitHubLogins
 from bot.home.publisher import HomePublisher
 from bot.listeners import register_all
@@ -39,6 +40,7 @@ from bot.storage.store import Store
 from flows import engine
 from flows.questions import Flow, build_flow
 from flows.template import Template, load_template
+from flows.template_version import version_of
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Core:
     flow: Flow
     store: Store
     github: GitHubAccess | None  # None when no GITHUB_* setting is set
+    templates: TemplateSource | None = None  # each repository's template (issue 15)
 
 
 def build_core(settings: Settings, *, store: Store | None = None) -> Core:
@@ -59,7 +62,13 @@ def build_core(settings: Settings, *, store: Store | None = None) -> Core:
     github = build_github_access(settings) if github_configured(settings) else None
     flow = build_flow(template, ask_assignee=github is not None)
     store = store or Store(settings.database_path, progress=lambda d: engine.progress(flow, d))
-    return Core(settings, template, flow, store, github)
+    templates = TemplateSource(
+        fallback=version_of(template),
+        github=github,
+        repo_path=settings.template_repo_path,
+        override=settings.template_path is not None,
+    )
+    return Core(settings, template, flow, store, github, templates)
 
 
 def build_sweeper(core: Core, slack: WebClient | None) -> Sweeper:
@@ -137,6 +146,7 @@ def build_services(
         reminders=reminders,
         github=core.github,
         login_links=logins,
+        templates=core.templates,
         home=HomePublisher(
             store=core.store,
             flow=core.flow,

@@ -29,6 +29,11 @@ EXPECTED: dict[str, str] = {
     "SLACK_COMMAND": "a slash command such as /milestone",
     "DATABASE_PATH": "a file path such as data/milestones.db",
     "TEMPLATE_PATH": "the path of a Markdown issue template",
+    "TEMPLATE_REPO_PATH": (
+        "a Markdown file's path in the repository, such as "
+        ".github/ISSUE_TEMPLATE/reliability_milestone.md"
+    ),
+    "MILESTONE_ADMINS": "Slack user ids separated by commas, such as U012AB3CD,U045EF6GH",
     "PORT": "a TCP port number such as 3000 (0: any free one)",
     "LISTENER_THREADS": "a whole number of threads, such as 16",
     "GITHUB_TOKEN": "a GitHub token (ghp_..., github_pat_... or an installation token)",
@@ -89,6 +94,10 @@ class Settings(PathSettings):
     github_repository: str | None = None
     github_api_url: str = "https://api.github.com"
     github_timeout: int = Field(default=10, ge=1, le=300)
+    # Each repository's own template (bot/github/templates.py); TEMPLATE_PATH overrides it.
+    template_repo_path: str = ".github/ISSUE_TEMPLATE/reliability_milestone.md"
+    # Who may change a channel's repository (`/milestone repo owner/name`); empty: anyone.
+    milestone_admins: str = ""
     # A GitHub App instead of GITHUB_TOKEN: issues are then filed as "<app>[bot]".
     github_app_id: int | None = Field(default=None, ge=1)
     github_app_private_key: SecretStr | None = None
@@ -149,6 +158,28 @@ class Settings(PathSettings):
         if v is not None and not re.fullmatch(r"[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+", v):
             raise ValueError("must be owner/name")
         return v
+
+    @field_validator("template_repo_path")
+    @classmethod
+    def _template_repo_path(cls, v: str) -> str:
+        path = v.strip().strip("/")
+        if not path or ".." in path.split("/") or not path.endswith((".md", ".markdown")):
+            raise ValueError("must be a Markdown file's path in the repository")
+        return path
+
+    @field_validator("milestone_admins")
+    @classmethod
+    def _admins(cls, v: str) -> str:
+        ids = [x.strip() for x in v.split(",") if x.strip()]
+        for user in ids:
+            if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user):
+                raise ValueError(f"{user!r} is not a Slack user id")
+        return ",".join(ids)
+
+    @property
+    def admins(self) -> frozenset[str]:
+        """MILESTONE_ADMINS as a set of Slack user ids (empty: anyone may change a channel)."""
+        return frozenset(x for x in self.milestone_admins.split(",") if x)
 
     @field_validator("reminder_default_tz")
     @classmethod

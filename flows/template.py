@@ -90,6 +90,7 @@ class Template:
     test_command_default: str
     path: str = ""
     heading_keys: dict[str, Heading] = field(default_factory=dict)
+    assignees: tuple[str, ...] = ()  # the front matter's logins, as GitHub's form pre-fills
 
     def heading(self, key: str) -> Heading:
         return self.heading_keys[key]
@@ -130,6 +131,12 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
         if sep:
             values[key.strip()] = value.strip().strip('"').strip("'")
     return values, text[match.end() :]
+
+
+def _front_matter_list(value: str) -> tuple[str, ...]:
+    """`a, b` or `[a, "b"]`, as GitHub reads a template's labels and assignees."""
+    items = value.strip().removeprefix("[").removesuffix("]").split(",")
+    return tuple(x.strip().strip('"').strip("'") for x in items if x.strip().strip("\"'"))
 
 
 def _heading_key(heading: Heading) -> str | None:
@@ -190,7 +197,8 @@ def parse_template(text: str, *, path: str = "") -> Template:
     roadmap_match = _ROADMAP_LINE.search(body)
     if not roadmap_match:
         raise TemplateError("the template has no 'Roadmap reference: `...`' line")
-    labels = tuple(x.strip() for x in meta.get("labels", "").split(",") if x.strip())
+    labels = _front_matter_list(meta.get("labels", ""))
+    assignees = tuple(x.lstrip("@") for x in _front_matter_list(meta.get("assignees", "")))
     return Template(
         source=text,
         name=meta.get("name", ""),
@@ -204,6 +212,7 @@ def parse_template(text: str, *, path: str = "") -> Template:
         test_command_default=test_command or "pytest -q",
         path=path,
         heading_keys=keys,
+        assignees=assignees,
     )
 
 

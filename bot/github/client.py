@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -196,10 +196,26 @@ class GitHubAccess:
         self._installation_id = config.installation_id
         self._token: str | None = None
         self._token_expires: datetime | None = None
+        self._others: dict[str, GitHubAccess] = {}
 
     @property
     def repository(self) -> str:
         return self.config.repository
+
+    def for_repository(self, repository: str) -> GitHubAccess:
+        """Access to `repository` with the same credentials. With a GitHub App, that
+        repository's own installation is found (an organisation may install the App more
+        than once), so each repository's access is built once and kept."""
+        if repository.lower() == self.config.repository.lower():
+            return self
+        with self._lock:
+            known = self._others.get(repository.lower())
+            if known is None:
+                # GITHUB_APP_INSTALLATION_ID names the default repository's installation only.
+                config = replace(self.config, repository=repository, installation_id=None)
+                known = GitHubAccess(config, retry=self._retry, now=self._now)
+                self._others[repository.lower()] = known
+            return known
 
     def _options(self) -> dict[str, Any]:
         # No throttling: a filing is a handful of requests, and the only second write ever

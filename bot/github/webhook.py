@@ -33,6 +33,7 @@ from pydantic import SecretStr
 from bot.errors import UnknownDraft
 from bot.github.issues import observation
 from bot.github.pull_links import checks_changed, record_pull
+from bot.github.templates import TemplateSource
 from bot.log import get_logger
 from bot.storage.store import Session, Store
 from flows import tracking
@@ -68,9 +69,17 @@ def signature_matches(secret: str, body: bytes, header: str | None) -> bool:
 class GitHubWebhook:
     """Handles one delivery at a time; safe to call from many threads (each has a session)."""
 
-    def __init__(self, *, store: Store, template: Template, secret: SecretStr | str | None) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        template: Template,
+        secret: SecretStr | str | None,
+        templates: TemplateSource | None = None,
+    ) -> None:
         self.store = store
         self.template = template
+        self.templates = templates  # `push` events refresh a repository's template
         self._secret = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> WebhookReply:
@@ -93,6 +102,8 @@ class GitHubWebhook:
             return WebhookReply(400, {"error": "the body is not a JSON object"})
         if event == "ping":
             return WebhookReply(200, {"ok": True, "pong": True})
+        if event == "push":
+            return self._push(payload, delivery)
         action = payload.get("action")
         if event in PULL_EVENTS:
             return self._pull_event(event, action, payload, delivery)
@@ -144,6 +155,25 @@ class GitHubWebhook:
                 reply = {"ok": True, "recheck": stale}
         log.info("webhook.applied", delivery=delivery, action=action, github_event=event)
         return WebhookReply(200, reply)
+
+    def _push(self, payload: dict[str, Any], delivery: str) -> WebhookReply:
+        """A push to a default branch that touches the template: read it before the next
+        draft (drafts already started keep their version)."""
+        repository = payload.get("repository") or {}
+        name, branch = repository.get("full_name"), repository.get("default_branch")
+        if self.templates is None or not isinstance(name, str):
+            return WebhookReply(200, {"ok": True, "ignored": "push"})
+        if payload.get("ref") != f"refs/heads/{branch}":
+            return WebhookReply(200, {"ok": True, "ignored": "push to another branch"})
+        paths: set[str] = set()
+        for commit in payload.get("commits") or []:
+            for kind in ("added", "modified", "removed"):
+                paths.update(p for p in commit.get(kind) or [] if isinstance(p, str))
+        touched = self.templates.changed(name, paths)
+        if touched:
+            after = payload.get("after")
+            log.info("template.pushed", delivery=delivery, repository=name, sha=after)
+        return WebhookReply(200, {"ok": True, "template_changed": touched})
 
     def _adopt(self, s: Session, repository: str, issue: dict[str, Any]) -> TrackedIssue | None:
         """Start tracking the issue if its marker names a draft filed as exactly this issue."""

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 
 from bot.filing.logins import LoginLinks
 from bot.github.client import GitHubAccess
+from bot.github.templates import TemplateSource
 from bot.home.publisher import HomePublisher
 from bot.reminders.digests import Reminders
 from bot.settings import Settings
@@ -33,3 +34,4 @@ class Services:
     github: GitHubAccess | None = None  # set when GITHUB_* settings are
     login_links: LoginLinks | None = None  # `/milestone github-login`, with GitHub only
     home: HomePublisher | None = None  # the App Home; built by bot.app
+    templates: TemplateSource | None = None  # each repository's template; built by bot.app

@@ -99,7 +99,10 @@ def run_serve(args: argparse.Namespace) -> int:
     services = build_services(settings)
     app = create_app(settings, services)
     webhook = GitHubWebhook(
-        store=services.store, template=services.template, secret=settings.github_webhook_secret
+        store=services.store,
+        template=services.template,
+        secret=settings.github_webhook_secret,
+        templates=services.templates,
     )
     assert settings.slack_signing_secret is not None
     web = create_web_app(
