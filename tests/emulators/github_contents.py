@@ -115,14 +115,16 @@ def push(
     """Commit `changed` and `removed` to the default branch (or, with `ref`, a branch the
     emulator doesn't serve) and return the `push` event GitHub would deliver."""
     record = em.repo(repo)
-    changed = dict(changed or {})
+    changed = {
+        p.strip("/"): c.encode() if isinstance(c, str) else bytes(c)
+        for p, c in (changed or {}).items()
+    }
     gone = [p.strip("/") for p in removed]
     before_files = dict(record.files)
     branch = ref or record.default_branch
     if branch == record.default_branch:
         files = {p: c for p, c in before_files.items() if p not in gone}
-        for path, content in changed.items():
-            files[path.strip("/")] = content.encode() if isinstance(content, str) else content
+        files.update(changed)
         em.set_files(repo, files)
     before = _commit_sha(before_files)
     after = _commit_sha(em.repo(repo).files if branch == record.default_branch else changed)
@@ -130,8 +132,8 @@ def push(
     account = em.account_json(who)
     urls = em._own_urls()
     web = f"{urls.web}/{record.full_name}"
-    added = sorted(p.strip("/") for p in changed if p.strip("/") not in before_files)
-    modified = sorted(p.strip("/") for p in changed if p.strip("/") in before_files)
+    added = sorted(p for p in changed if p not in before_files)
+    modified = sorted(p for p in changed if p in before_files)
     author = {"name": who, "email": f"{who}@users.noreply.github.com", "username": who}
     stamp = api._iso(em.clock())
     commit = {
