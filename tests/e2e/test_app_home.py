@@ -46,6 +46,7 @@ GITHUB_TOKEN = "ghp-milestone-bot-home1"
 REPO = "acme/execution"
 TEMPLATE = load_template()
 UNIT = "Added/updated unit tests for new behavior."
+RUNBOOK = "Updated at least one reliability doc/runbook."
 
 
 @pytest.fixture
@@ -344,3 +345,54 @@ def test_new_milestone_from_the_home_starts_one_draft_in_the_chosen_channel(
         titles = [d.title for d in s.drafts.summaries(ALICE)]
     assert titles.count("Cap replace storms") == 1
     assert home_text(slack, ALICE).count("*Cap replace storms*\n") == 1
+
+
+def gate_menu(slack: SlackEmulator, draft_id: str, label: str) -> str:
+    """The action_id of the Done / Not applicable menu beside `label` of that issue."""
+    home = slack.home(ALICE)
+    assert home is not None
+    return next(
+        b["accessory"]["action_id"]
+        for b in home["blocks"]
+        if f"☐ {label}" in (b.get("text") or {}).get("text", "")
+        and json.loads(b["accessory"]["options"][0]["value"])["d"] == draft_id
+    )
+
+
+def test_not_applicable_on_the_home_asks_why_and_writes_it_on_github(
+    requests: SlackRequests, slack: SlackEmulator, gh: GitHubEmulator, tmp_path: Path
+) -> None:
+    """The digest's Not applicable modal opens from the Home; its reason lands on the box's
+    line on GitHub and the Home counts the gate settled."""
+    issue = file_issue(tmp_path, gh, slack, "Reconcile before retry")
+    open_home(requests, slack, ALICE)
+    wait_home(slack, ALICE, "0/15 gates settled")
+    home_click(
+        requests,
+        slack,
+        ALICE,
+        gate_menu(slack, issue.draft_id, RUNBOOK),
+        selected="Not applicable…",
+    )
+    view = opened_modal(slack, "ms_gate_na")
+    reason = {"reason": {"reason_input": {"type": "plain_text_input", "value": "No runbook here"}}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": requests.team_domain},
+        "user": {"id": ALICE, "username": "alice", "name": "alice", "team_id": TEAM_ID},
+        "api_app_id": requests.api_app_id,
+        "token": requests.verification_token,
+        "trigger_id": requests.trigger_id(),
+        "view": {**view, "state": {"values": reason}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+    assert requests.send_interaction(payload).status == 200
+    wait_until(
+        lambda: (
+            f"- [x] {RUNBOOK} — N/A: No runbook here" in (gh.issue(REPO, issue.number).body or "")
+        ),
+        what="the reason on GitHub",
+    )
+    wait_home(slack, ALICE, "1/15 gates settled")
