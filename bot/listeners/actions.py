@@ -26,11 +26,13 @@ from bot.reminders.blocks import (
     ACTION_SNOOZE_WEEK,
     DONE,
     NOT_APPLICABLE,
+    WITH_EVIDENCE,
     gate_by_hash,
     not_applicable_view,
     parse_value,
 )
 from bot.reminders.controls import settle_gate
+from bot.reminders.evidence_outcomes import tick_with_evidence
 from bot.slack.blocks import (
     ACTION_ANSWER,
     ACTION_CANCEL,
@@ -184,6 +186,9 @@ def gate_chosen(
         reminders.refresh_message(channel, ts, window_key, result.message)
     elif value.get("a") == NOT_APPLICABLE:
         ask_why_not_applicable(body, value, client, services)
+    elif value.get("a") == WITH_EVIDENCE:
+        result = tick_with_evidence(reminders, services.github, user, value)
+        reminders.refresh_message(channel, ts, window_key, result.message)
 
 
 def ask_why_not_applicable(

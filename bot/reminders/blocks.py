@@ -1,7 +1,8 @@
 """Block Kit for gate reminders: the DM digest, its controls, and the Not applicable modal.
 
 A digest lists each open issue with its link and its unchecked gates grouped by section.
-Each gate has a menu with Done and Not applicable; each issue a Mute button; the digest
+Each gate has a menu with Done and Not applicable (and Tick with evidence, with the proof
+under the gate, when a linked pull request proves it); each issue a Mute button; the digest
 Snooze 1 day and Snooze 1 week. Every control's value names what it acts on (draft id, a
 short hash of the gate's label, the digest's window), so a click needs no other state.
 Slack allows 50 blocks in a message: issues that do not fit are named in a last line.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -30,6 +31,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.text import escape_mrkdwn
+from flows.evidence import GateEvidence
 from flows.template import Template
 from flows.tracking import TrackedIssue
 
@@ -45,6 +47,7 @@ MAX_BLOCKS = 50
 MAX_REASON = 200
 DONE = "done"
 NOT_APPLICABLE = "na"
+WITH_EVIDENCE = "ev"  # Tick with evidence: the box's line gets ` — evidence: owner/repo#123`
 
 
 def gate_hash(label: str) -> str:
@@ -95,10 +98,27 @@ def _option(text: str, value: str) -> Option:
     return Option(text=PlainTextObject(text=text), value=value)
 
 
+def proof_mrkdwn(gate: GateEvidence) -> str:
+    """The gate's proof as one line with links: `#123 changed tests/x.py · #124 checks green`;
+    what it waits for, and what was reverted or capped, in italics."""
+    parts = [f"<{p.url}|#{p.number}> {escape_mrkdwn(p.text)}" for p in gate.proofs if p.url]
+    parts += [escape_mrkdwn(f"#{p.number} {p.text}") for p in gate.proofs if not p.url]
+    line = f"✓ {' · '.join(parts)}" if parts else ""
+    extra = [escape_mrkdwn(x) for x in (*gate.notes, *gate.waiting)]
+    if extra:
+        line += ("\n" if line else "") + f"_{'; '.join(extra)}_"
+    return line
+
+
 def issue_blocks(
-    template: Template, issue: TrackedIssue, index: int, window_key: str
+    template: Template,
+    issue: TrackedIssue,
+    index: int,
+    window_key: str,
+    evidence: Mapping[str, GateEvidence] | None = None,
 ) -> list[dict[str, Any]]:
-    """One issue of a digest: its link with Mute, then a line per gate left with its menu."""
+    """One issue of a digest: its link with Mute, then a line per gate left with its menu,
+    and under a gate with evidence its proof and **Tick with evidence**."""
     left = issue.left(template)
     count = f"{len(left)} gate{'s' if len(left) != 1 else ''} left" if left else "all settled"
     head = _section(
@@ -114,16 +134,26 @@ def issue_blocks(
         if heading != previous:
             line = f"*{escape_mrkdwn(heading)}*\n{line}"
             previous = heading
-        menu = OverflowMenuElement(
-            action_id=f"{ACTION_GATE}_{index}_{j}",
-            options=[
-                _option("Done", _value(d=issue.draft_id, g=gate_hash(label), a=DONE, k=window_key)),
+        gate = (evidence or {}).get(label)
+        proof = proof_mrkdwn(gate) if gate is not None else ""
+        if proof:
+            line += f"\n{proof}"
+        options = [
+            _option("Done", _value(d=issue.draft_id, g=gate_hash(label), a=DONE, k=window_key)),
+            _option(
+                "Not applicable…",
+                _value(d=issue.draft_id, g=gate_hash(label), a=NOT_APPLICABLE, k=window_key),
+            ),
+        ]
+        if gate is not None and gate.found:
+            options.insert(
+                0,
                 _option(
-                    "Not applicable…",
-                    _value(d=issue.draft_id, g=gate_hash(label), a=NOT_APPLICABLE, k=window_key),
+                    "Tick with evidence",
+                    _value(d=issue.draft_id, g=gate_hash(label), a=WITH_EVIDENCE, k=window_key),
                 ),
-            ],
-        )
+            )
+        menu = OverflowMenuElement(action_id=f"{ACTION_GATE}_{index}_{j}", options=options)
         blocks.append(_section(line, menu))
     return blocks
 
@@ -142,6 +172,7 @@ def digest_blocks(
     command: str,
     note: str = "",
     snoozed_note: str = "",
+    evidence: Mapping[str, Mapping[str, GateEvidence]] | None = None,
 ) -> list[dict[str, Any]]:
     """The digest for one author: every listed issue with its gates left, and the controls;
     `command` is the slash command, named where the digest runs out of room."""
@@ -176,7 +207,9 @@ def digest_blocks(
     body: list[dict[str, Any]] = []
     left_out: list[TrackedIssue] = []
     for index, issue in enumerate(issues):
-        blocks = issue_blocks(template, issue, index, window_key)
+        blocks = issue_blocks(
+            template, issue, index, window_key, (evidence or {}).get(issue.draft_id)
+        )
         if left_out or len(body) + len(blocks) > room:
             left_out.append(issue)
             continue

@@ -36,6 +36,7 @@ from bot.reminders.blocks import (
     issue_link,
     thread_note_text,
 )
+from bot.reminders.evidence import assessment
 from bot.reminders.schedule import (
     Cadence,
     Due,
@@ -52,6 +53,7 @@ from bot.slack.users import SLACK_USER, UserDirectory
 from bot.storage.store import Store
 from flows import tracking
 from flows.draft import GateState, GateStatus
+from flows.evidence import GateEvidence
 from flows.gate_edit import set_gate
 from flows.parse import parse_issue
 from flows.template import Template
@@ -219,7 +221,15 @@ class Reminders:
         if not claimed:
             detail = existing.status if existing else ""
             return DigestOutcome(plan.author, plan.window_key, "taken", ids, detail)
-        blocks = digest_blocks(self.template, plan.issues, plan.window_key, command=self.command)
+        evidence, ticked_note = self._evidence(ids)
+        blocks = digest_blocks(
+            self.template,
+            plan.issues,
+            plan.window_key,
+            command=self.command,
+            note=ticked_note,
+            evidence=evidence,
+        )
         try:
             response = self.sender.chat_postMessage(
                 channel=plan.author,
@@ -251,6 +261,9 @@ class Reminders:
                 issue = s.tracked.get(draft_id)
                 if issue is not None:
                     s.tracked.save(tracking.digested(issue, now))
+                told = s.evidence.state(draft_id)
+                if told.auto_ticked:  # said in this digest: not again
+                    s.evidence.save_state(replace(told, auto_ticked=()))
         log.info("reminder.sent", author=plan.author, window=plan.window_key, issues=len(ids))
         self.thread_notes(ids)
         return DigestOutcome(plan.author, plan.window_key, "sent", ids)
@@ -318,6 +331,7 @@ class Reminders:
             until = min(i.snoozed_until for i in snoozed if i.snoozed_until is not None)
             tz = time_zone(self._tz_of(record.author), self.default_tz)
             snoozed_note = f"Snoozed until {_local(until, tz)}: nothing from me before then."
+        evidence, _ = self._evidence([i.draft_id for i in listed])
         blocks = digest_blocks(
             self.template,
             listed,
@@ -325,8 +339,31 @@ class Reminders:
             command=self.command,
             note=note,
             snoozed_note=snoozed_note,
+            evidence=evidence,
         )
         return digest_text(self.template, listed), blocks
+
+    def _evidence(self, draft_ids: Sequence[str]) -> tuple[dict[str, dict[str, GateEvidence]], str]:
+        """Per issue, the evidence its linked pull requests hold (bot/reminders/evidence.py),
+        and a note naming the gates ticked automatically since the last digest."""
+        found: dict[str, dict[str, GateEvidence]] = {}
+        ticked: list[str] = []
+        with self.store.session(readonly=True) as s:
+            for draft_id in draft_ids:
+                result = assessment(s, self.template, draft_id)
+                if result is not None:
+                    found[draft_id] = result.gates
+                state = s.evidence.state(draft_id)
+                issue = s.tracked.get(draft_id)
+                for label in state.auto_ticked:
+                    where = f"#{issue.number}" if issue is not None else draft_id
+                    ticked.append(f"{where} “{label}”")
+        note = ""
+        if ticked:
+            note = "Ticked with evidence since your last digest (EVIDENCE_AUTO_TICK): " + "; ".join(
+                ticked
+            )
+        return found, note
 
     def refresh_message(self, channel: str, ts: str, window_key: str, note: str) -> None:
         """Rewrite the digest message in place: settled gates gone, the latest note on top."""
@@ -412,6 +449,10 @@ class Reminders:
             if settled is not None and settled.settled:
                 self._record(draft_id, check, SeenFrom.DONE_BUTTON)
                 log.info("gate.settled", draft_id=draft_id, gate=label, status=state.status.value)
+                if done and state.evidence:
+                    return Settled(
+                        True, f"Ticked “{label}” on {link} with evidence from {state.evidence}."
+                    )
                 if done:
                     return Settled(True, f"Ticked “{label}” on {link}.")
                 return Settled(True, f"Marked “{label}” not applicable on {link}.")

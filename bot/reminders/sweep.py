@@ -51,6 +51,8 @@ from bot.reminders.digests import (
     cadence_from,
     plan_digests,
 )
+from bot.reminders.evidence import EvidenceReader, EvidenceRun
+from bot.reminders.evidence_outcomes import EvidenceOutcomes
 from bot.reminders.schedule import zone as time_zone
 from bot.reminders.stale_drafts import StaleAction, stale_drafts
 from bot.settings import Settings
@@ -83,6 +85,7 @@ class SweepReport:
     plans: list[AuthorPlan] = field(default_factory=list)
     digests: list[DigestOutcome] = field(default_factory=list)
     drafts: list[StaleAction] = field(default_factory=list)
+    evidence: EvidenceRun | None = None  # pull requests linked and read
 
     def lines(self, template: Template) -> list[str]:
         """What happened, one line each, for `milestone-bot remind`."""
@@ -244,9 +247,28 @@ class Sweeper:
                 if not self._list(access, repository, earliest, now, report):
                     return
             self._verify(access, now, report)
+            if report.complete:
+                self._evidence(now, report)
         except GitHubUnavailable as exc:
             report.complete, report.stopped = False, str(exc)
             log.warning("sweep.github_unavailable", reason=str(exc), requests=report.requests)
+
+    def _evidence(self, now: datetime, report: SweepReport) -> None:
+        """Pull requests and their evidence (bot/reminders/evidence.py), then what follows."""
+        assert self.github is not None
+        run = EvidenceReader(store=self.store, settings=self.settings, github=self.github).refresh(
+            now
+        )
+        report.requests += run.requests
+        report.evidence = run
+        EvidenceOutcomes(
+            store=self.store,
+            template=self.template,
+            settings=self.settings,
+            reminders=self.reminders,
+            poster=SlackPoster(self.slack) if self.slack is not None else None,
+            github=self.github,
+        ).apply(now)
 
     def _stop(self, report: SweepReport, budget: Budget) -> bool:
         """Stop when the rate limit left is under the floor; the next sweep resumes."""

@@ -237,14 +237,21 @@ class PullEvidence:
             ],
         )
 
-    def timelines_due(self, before: datetime, limit: int) -> list[str]:
-        """Open tracked issues (draft ids) whose timeline was not read since `before`."""
-        rows = self._db.query(
-            "SELECT t.draft_id FROM tracked_issues t LEFT JOIN evidence_state e "
-            "ON e.draft_id = t.draft_id WHERE t.state = 'open' AND "
-            "(e.timeline_checked_at IS NULL OR e.timeline_checked_at < ?) "
-            "ORDER BY e.timeline_checked_at IS NOT NULL, e.timeline_checked_at, t.draft_id "
-            "LIMIT ?",
+    def timelines_due(self, before: datetime, limit: int, first_reads: int) -> list[str]:
+        """Open tracked issues (draft ids) whose timeline was not read since `before`: those
+        with a known ETag (a 304 is free), then at most `first_reads` never read (counted)."""
+        known = self._db.query(
+            "SELECT t.draft_id FROM tracked_issues t JOIN evidence_state e "
+            "ON e.draft_id = t.draft_id WHERE t.state = 'open' AND e.timeline_etag IS NOT NULL "
+            "AND (e.timeline_checked_at IS NULL OR e.timeline_checked_at < ?) "
+            "ORDER BY e.timeline_checked_at, t.draft_id LIMIT ?",
             [iso(before), limit],
         )
-        return [row["draft_id"] for row in rows]
+        unknown = self._db.query(
+            "SELECT t.draft_id FROM tracked_issues t LEFT JOIN evidence_state e "
+            "ON e.draft_id = t.draft_id WHERE t.state = 'open' AND e.timeline_etag IS NULL "
+            "AND (e.timeline_checked_at IS NULL OR e.timeline_checked_at < ?) "
+            "ORDER BY t.filed_at DESC, t.draft_id LIMIT ?",
+            [iso(before), first_reads],
+        )
+        return [row["draft_id"] for row in [*known, *unknown]]

@@ -78,8 +78,11 @@ def test_a_thousand_tracked_issues_with_ten_changed_cost_at_most_ten_requests(
 
     world.gh.reset_counters()
     again = world.sweep(BASE + timedelta(hours=2, minutes=10))
-    assert again.complete and world.gh.counted_requests == 0
-    assert [r.status for r in world.gh.requests] == [304]
+    # The issue and pull request listings are 304s; what is counted is timelines read for
+    # the first time (5 a sweep, bot/reminders/evidence.py), within the bound of 10.
+    listings = [r for r in world.gh.requests if not r.route.endswith("/timeline")]
+    assert again.complete and [r.status for r in listings] == [304, 304]
+    assert world.gh.counted_requests <= 5
 
 
 def test_the_daily_check_of_unchanged_issues_costs_nothing(world: World) -> None:
@@ -88,10 +91,16 @@ def test_the_daily_check_of_unchanged_issues_costs_nothing(world: World) -> None
     # The first checks learn each issue's own ETag (an issue seen in a listing is learnt at
     # its next daily check).
     world.sweep(BASE + timedelta(hours=1))
-    world.sweep(BASE + timedelta(days=1, hours=2))
+    for hour in (2, 3, 4):  # each issue's timeline is learnt too, 5 a sweep
+        world.sweep(BASE + timedelta(hours=hour))
+    world.sweep(BASE + timedelta(days=1, hours=5))
     world.gh.reset_counters()
-    report = world.sweep(BASE + timedelta(days=2, hours=3))
-    singles = world.gh.requests_to("GET", f"/repos/{REPO}/issues/*")
+    report = world.sweep(BASE + timedelta(days=2, hours=6))
+    singles = [
+        r
+        for r in world.gh.requests_to("GET", f"/repos/{REPO}/issues/*")
+        if not r.route.endswith("/timeline")
+    ]
     assert report.complete and len(singles) == 20
     assert {r.status for r in singles} == {304} and world.gh.counted_requests == 0
 
