@@ -188,10 +188,10 @@ def view_origin(body: dict[str, Any], view: dict[str, Any], channel: str) -> Ori
 
 
 def start(services: Services, origin: Origin, preset: Preset) -> None:
+    """As `/milestone new`: a second submit of the same modal is a repeated delivery
+    (`command.duplicate`) and starts nothing."""
     teller = Teller(services, origin.user, origin.channel)
-    draft_id = services.conversations.start(origin, "", teller.respond, preset=preset)
-    if draft_id is None:
-        log.info("view.duplicate", correlation_id=origin.correlation_id, user=origin.user)
+    services.conversations.start(origin, "", teller.respond, preset=preset)
 
 
 class Teller:
