@@ -6,10 +6,6 @@ of the Java SDK's samples) with real-looking values, as Slack's docs show them.
 
 from __future__ import annotations
 
-import copy
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,48 +17,23 @@ from bot.slack.messages import (
     author_answer,
     rich_text_to_wire,
 )
+from tests.slack_shapes import shaped_event
 
-PAYLOADS = Path(__file__).parent / "fixtures" / "payloads" / "slack"
 BOT = "U0BOTUSER1"
 ALICE = "U0ALICE001"
-CHANNEL = "C0RELIABLE"
-THREAD = "1717000000.000100"
-
-
-@cache
-def _shape(name: str) -> dict[str, Any]:
-    return json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))["event"]
 
 
 def event(name: str, text: str = "", **values: Any) -> dict[str, Any]:
-    """The payload's event with every field of its shape, filled with real-looking values."""
-    shaped = copy.deepcopy(_shape(name))
+    """A person's event of this shape, in a draft's thread."""
     filled: dict[str, Any] = {
         "user": ALICE,
-        "text": text,
-        "channel": CHANNEL,
+        "channel": "C0RELIABLE",
         "ts": "1717000100.000200",
         "event_ts": "1717000100.000200",
-        "thread_ts": THREAD,
+        "thread_ts": "1717000000.000100",
         "channel_type": "channel",
-        # What Slack's client attaches to a typed message.
-        "blocks": [section(text)] if text else [],
     }
-    for key in ("bot_id", "bot_profile", "app_id", "username", "client_msg_id", "root"):
-        shaped.pop(key, None)  # placeholders for fields a person's message does not carry
-    if shaped.get("subtype") == "":
-        shaped.pop("subtype")
-    shaped.update(filled)
-    shaped.update(values)
-    return shaped
-
-
-def section(text: str) -> dict[str, Any]:
-    return {
-        "type": "rich_text",
-        "block_id": "x1Y2",
-        "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
-    }
+    return shaped_event(name, text, **{**filled, **values})
 
 
 def test_a_plain_message_is_its_text() -> None:

@@ -9,24 +9,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
 from bot.listeners.binding import bound
 from bot.log import get_logger
 from bot.slack.conversation import Origin
+from bot.slack.messages import author_answer
 
 if TYPE_CHECKING:
     from bot.listeners.services import Services
 
 log = get_logger()
 
-# Messages that are someone typing in the thread; every other subtype (joins, bot posts,
-# topic changes) is not an answer.
-ANSWER_SUBTYPES = {None, "", "file_share", "thread_broadcast"}
-
 
 def register(app: App, services: Services) -> None:
     app.event("message")(bound(message_posted, services))
+    # A message that mentions the bot comes as both; the store takes the answer once.
+    app.event("app_mention")(bound(message_posted, services))
     app.event("app_uninstalled")(app_uninstalled)
     app.event("tokens_revoked")(app_uninstalled)
 
@@ -40,15 +39,24 @@ def message_origin(event: dict[str, Any], body: dict[str, Any]) -> Origin:
     )
 
 
-def message_posted(event: dict[str, Any], body: dict[str, Any], *, services: Services) -> None:
-    """A message, or an edit of one: an answer when it is the author's, in a draft's thread."""
-    subtype = event.get("subtype")
+def message_posted(
+    event: dict[str, Any], body: dict[str, Any], context: BoltContext, *, services: Services
+) -> None:
+    """A message, a mention of the bot, or an edit: an answer when it is the author's, in a
+    draft's thread. What counts as the answer is bot.slack.messages.author_answer's to say."""
     origin = message_origin(event, body)
-    if subtype == "message_changed":
+    bot_user = context.get("bot_user_id")
+    if event.get("subtype") == "message_changed":
+        message = event.get("message") or {}
+        edit = author_answer({**message, "type": "message"}, bot_user)
+        if edit is not None:
+            event = {**event, "message": {**message, "text": edit.text}}
         services.conversations.edited(origin, event)
-    elif subtype in ANSWER_SUBTYPES and not event.get("bot_id") and origin.user:
-        services.conversations.message(origin, event)
-    # message_deleted changes nothing; other subtypes are not answers.
+        return
+    answer = author_answer(event, bot_user)
+    if answer is not None:
+        services.conversations.message(origin, {**event, "text": answer.text}, answer.notes)
+    # message_deleted, bot posts, joins and other subtypes are not answers.
 
 
 def app_uninstalled(event: dict[str, Any], body: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ the flow, the poster and the hooks (`check_answer`, `after_answer`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,8 +76,9 @@ class Answering(Speaking):
                         return loc
         return None
 
-    def message(self, origin: Origin, event: dict[str, Any]) -> None:
-        """A message event: an answer if it is the author's, in a draft's thread."""
+    def message(self, origin: Origin, event: dict[str, Any], notes: Sequence[str] = ()) -> None:
+        """A message event: an answer if it is the author's, in a draft's thread; `notes`
+        (bot.slack.messages) are said after the reply, once the answer is taken."""
         thread_ts = event.get("thread_ts")
         try:
             location = self.locate(
@@ -98,7 +99,11 @@ class Answering(Speaking):
                 self._tell_store_failed(origin, event["channel"], thread_ts)
             return
         key = f"slack:msg:{event['channel']}:{event['ts']}"
-        self.answer(origin, location, text, key=key, message_ts=event["ts"])
+        outcome = self.answer(origin, location, text, key=key, message_ts=event["ts"])
+        if outcome is not None and notes:
+            self.poster.post(
+                location.channel, escape_mrkdwn(" ".join(notes)), thread_ts=location.thread_ts
+            )
 
     def answer(
         self,
