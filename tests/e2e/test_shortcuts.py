@@ -161,6 +161,7 @@ def test_a_message_becomes_a_draft_in_its_own_thread_and_files_with_the_link(
         f"https://acme-reliability.slack.com/archives/{RELIABILITY}/p{message.ts.replace('.', '')}"
     )
     assert draft.notes == (f"Discussed in Slack: {link}",)
+    assert Store(db_path(tmp_path)).replay(draft.id)[1] == {}  # the journal rebuilds it
     for text, expect in REST:
         alice.say(text, expect=expect)
     file_message = next(
