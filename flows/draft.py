@@ -87,12 +87,27 @@ class Draft(BaseModel):
     notes: tuple[str, ...] = ()
     gates: dict[str, GateState] = Field(default_factory=dict)  # by the template's label
     assignee: str = ""  # GitHub login, if the author linked one
+    # Where it files and the template version it started with (git blob sha). Empty, as in
+    # drafts stored before repositories had templates of their own: GITHUB_REPOSITORY and
+    # the bundled or configured template.
+    repository: str = ""
+    template_sha: str = ""
 
     # Set when filed on GitHub.
     issue_number: int | None = None
     issue_url: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_origin(self, handler: Any) -> Any:
+        # Drafts without a repository of their own serialize as they did before there was one.
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("repository", "template_sha"):
+                if not data.get(key, True):
+                    data.pop(key, None)
+        return data
 
     def gate(self, label: str) -> GateState:
         return self.gates.get(label, GateState())

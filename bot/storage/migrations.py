@@ -345,4 +345,33 @@ def m007_pull_request_evidence(db: Database) -> None:
     )
 
 
+@_step
+def m008_repositories_and_templates(db: Database) -> None:
+    # The repository each channel drafts for; a channel without a row uses GITHUB_REPOSITORY.
+    db.execute(
+        """
+        CREATE TABLE channel_repositories (
+            channel TEXT PRIMARY KEY,
+            repository TEXT NOT NULL,
+            set_by TEXT NOT NULL,
+            set_at TEXT NOT NULL
+        )
+        """
+    )
+    # Template versions drafts started with, by git blob sha, so a draft renders as it
+    # started whatever the repository's file becomes ('' repository: bundled or configured).
+    db.execute(
+        """
+        CREATE TABLE template_versions (
+            sha TEXT NOT NULL,
+            repository TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+            path TEXT NOT NULL,
+            content TEXT NOT NULL,
+            first_used_at TEXT NOT NULL,
+            PRIMARY KEY (sha, repository)
+        )
+        """
+    )
+
+
 SCHEMA_VERSION = len(STEPS)

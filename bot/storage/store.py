@@ -3,7 +3,8 @@
 A unit of work is `with store.session() as s:`, one transaction on this thread's connection
 (see bot/storage/database.py), with the stores of each thing kept as attributes of `s`:
 `s.drafts`, `s.deliveries`, `s.people`, `s.filings`, `s.tracked`, `s.digests`, `s.home`,
-`s.evidence` (linked pull requests).
+`s.evidence` (linked pull requests), `s.channels` (each channel's repository),
+`s.templates` (template versions drafts started with).
 Everything a unit of work does commits together or not at all.
 """
 
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bot.storage.channels import ChannelRepositories
 from bot.storage.database import DEFAULT_PATH, Clock, DatabaseFile, Transaction, iso, utc_now
 from bot.storage.deliveries import Deliveries
 from bot.storage.digests import Digests
@@ -22,6 +24,7 @@ from bot.storage.evidence import PullEvidence
 from bot.storage.filings import Filings
 from bot.storage.home import HomeTabs
 from bot.storage.people import People
+from bot.storage.templates import TemplateVersions
 from bot.storage.tracked import TrackedIssues
 from flows.draft import Draft
 
@@ -39,6 +42,8 @@ class Session:
         self.digests = Digests(tx)
         self.home = HomeTabs(tx)
         self.evidence = PullEvidence(tx)
+        self.channels = ChannelRepositories(tx)
+        self.templates = TemplateVersions(tx)
 
 
 class Store:
