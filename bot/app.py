@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.filing.conversation import build_conversations
 from bot.filing.logins import LoginLinks
+from bot.filing.repositories import ChannelRepositoryService
 from bot.github.client import GitHubAccess, build_github_access, github_configured
 from bot.github.templates import TemplateSource
 from bot.github.users import GitHubLogins
@@ -147,6 +148,17 @@ def build_services(
         github=core.github,
         login_links=logins,
         templates=core.templates,
+        repositories=ChannelRepositoryService(
+            store=core.store,
+            templates=core.templates,
+            github=core.github,
+            poster=SlackPoster(client),
+            default_repository=settings.github_repository,
+            admins=settings.admins,
+            command=command,
+        )
+        if core.templates is not None
+        else None,
         home=HomePublisher(
             store=core.store,
             flow=core.flow,
@@ -164,10 +176,11 @@ def _slack_error(exc: BoltError) -> str:
     return match.group(1) if match else "auth.test failed"
 
 
-def create_app(settings: Settings, services: Services) -> App:
-    """The Bolt app, with every listener registered."""
-    settings.require("slack_bot_token", "slack_signing_secret")
-    assert settings.slack_signing_secret is not None
+def create_app(settings: Settings, services: Services, *, socket_mode: bool = False) -> App:
+    """The Bolt app, with every listener registered. Over Socket Mode nothing is signed, so
+    SLACK_SIGNING_SECRET is neither needed nor checked."""
+    settings.require("slack_bot_token", *(() if socket_mode else ("slack_signing_secret",)))
+    secret = settings.slack_signing_secret
     if os.environ.get("SLACK_CLIENT_ID") and os.environ.get("SLACK_CLIENT_SECRET"):
         # Bolt would silently switch to OAuth and ignore the bot token.
         raise ConfigError(
@@ -178,7 +191,8 @@ def create_app(settings: Settings, services: Services) -> App:
         # Bolt calls auth.test here: the first moment the bot talks to Slack.
         app = App(
             client=services.client,
-            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            signing_secret=secret.get_secret_value() if secret is not None else "",
+            request_verification_enabled=not socket_mode,
             # Listener threads run in their request's log context (its correlation id).
             listener_executor=ContextExecutor(
                 max_workers=settings.listener_threads, thread_name_prefix="slack-listener"

@@ -1,4 +1,4 @@
-"""`milestone-bot serve` and `milestone-bot socket`: the long-running processes."""
+"""`milestone-bot serve`: the HTTP process (bot/runtime/socket_mode.py is Socket Mode's)."""
 
 from __future__ import annotations
 
@@ -122,24 +122,4 @@ def run_serve(args: argparse.Namespace) -> int:
             "server.started", port=port, database=str(settings.database_path)
         ),
     )
-    return 0
-
-
-def run_socket(args: argparse.Namespace) -> int:
-    """Socket Mode: no public URL; Slack delivers over a WebSocket opened with SLACK_APP_TOKEN."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    configure_logging()
-    settings = settings_from(args)
-    settings.require("slack_bot_token", "slack_app_token")
-    warn_if_ephemeral(settings.database_path)
-    if settings.slack_signing_secret is None:
-        # Socket Mode deliveries are not signed; Bolt still wants a value.
-        settings = settings.model_copy(update={"slack_signing_secret": "socket-mode"})
-    services = build_services(settings)
-    app = create_app(settings, services)
-    assert settings.slack_app_token is not None
-    _background(settings, services)
-    get_logger().info("server.started", mode="socket", database=str(settings.database_path))
-    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     return 0

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from tests.emulators.slack_api import ALICE, RELIABILITY, Message, SlackEmulator
 from tests.emulators.slack_requests import SIGNING_SECRET, BotResponse, SlackRequests
+from tests.emulators.socket_mode import SocketModeEmulator
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,3 +235,42 @@ def bot_environment(slack: SlackEmulator, db: Path, **extra: str) -> dict[str, s
         "DATABASE_PATH": str(db),
         **extra,
     }
+
+
+def socket_environment(
+    slack: SlackEmulator, socket_mode: SocketModeEmulator, db: Path, **extra: str
+) -> dict[str, str]:
+    """`socket`'s settings: the bot and app-level tokens, and no signing secret (it needs none)."""
+    env = bot_environment(slack, db, SLACK_APP_TOKEN=socket_mode.app_token, **extra)
+    env.pop("SLACK_SIGNING_SECRET")
+    return env
+
+
+@dataclass
+class SocketBotProcess(BotProcess):
+    """`python -m bot socket` against a Socket Mode emulator: ready once it has connected."""
+
+    socket_mode: SocketModeEmulator | None = None
+
+    def start(self) -> SocketBotProcess:
+        assert self.socket_mode is not None, "SocketBotProcess needs its socket_mode emulator"
+        seen = max((c.number for c in self.socket_mode.connections()), default=0)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "socket"],
+            cwd=self.workdir,
+            env={**self.env, "PYTHONPATH": str(ROOT)},
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        self.starts += 1
+        wait_until(lambda: self._connected(seen), timeout=30, what="the bot's connection")
+        return self
+
+    def _connected(self, seen: int) -> bool:
+        assert self.proc is not None and self.socket_mode is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"the bot exited with {self.proc.returncode}:\n{self.logs()}")
+        live = self.socket_mode.live_connection()
+        return live is not None and live.number > seen

@@ -696,6 +696,9 @@ class SlackEmulator:
         self._views_by_id: dict[str, dict[str, Any]] = {}  # every modal and Home, current
         self.homes: dict[str, dict[str, Any]] = {}  # user id -> their published Home view
         self.internal_errors: list[str] = []  # emulator bugs (answered error internal_error)
+        # A SocketModeEmulator (tests/emulators/socket_mode.py) attaches itself here; then
+        # apps.connections.open hands out its WebSocket URLs.
+        self.socket_mode: Any = None
 
         self.add_user(
             User(
@@ -1291,6 +1294,8 @@ class SlackEmulator:
     def _answer(
         self, h: _Handler, method: str, params: dict[str, Any], bad_json: bool
     ) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            return self._apps_connections_open(h, params)
         handler = self._methods().get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method", "req_method": method}
@@ -1314,6 +1319,22 @@ class SlackEmulator:
         except Exception:  # noqa: BLE001 - an emulator bug is answered, and kept for tests
             self.internal_errors.append(traceback.format_exc())
             return {"ok": False, "error": "internal_error"}
+
+    def _apps_connections_open(self, h: _Handler, params: dict[str, Any]) -> dict[str, Any]:
+        """Socket Mode's WebSocket URL. Only an app-level token (xapp-) may ask for one."""
+        if h.command != "POST":
+            return {"ok": False, "error": "insecure_request"}
+        auth = h.headers.get("Authorization") or ""
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        token = token or str(params.get("token") or "")
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token == self.bot_token:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        socket_mode = self.socket_mode
+        if socket_mode is None or token != socket_mode.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": socket_mode.open_url()}
 
     def _missing_scope(self, needed: str) -> dict[str, Any]:
         provided = ",".join(sorted(self.scopes))

@@ -1,0 +1,116 @@
+"""`milestone-bot socket`: Slack over Socket Mode, for workspaces with no public URL.
+
+The bot opens the connection: `apps.connections.open` with the app-level token
+(SLACK_APP_TOKEN, `xapp-...`) gives a WebSocket URL, and Slack delivers events, slash commands
+and interactions over it as envelopes that Bolt's `SocketModeHandler` acknowledges. Nothing is
+signed, so no SLACK_SIGNING_SECRET is needed; there is no HTTP server either, so GitHub's
+webhooks cannot arrive (the reminder sweep reads the gates instead).
+
+The connection must come back by itself. slack_sdk's built-in client reconnects at once when
+Slack sends `disconnect`, and notices a connection that died without a word (a host restart,
+an expired NAT entry) when its pings go unanswered for four ping intervals. Bolt's default
+interval is 10 s, which leaves such a connection deaf for about a minute; PING_INTERVAL below
+brings that under 10 s. The built-in client (no extra dependency) is the one whose stale check
+follows the ping interval: the websocket-client one never checks pongs, and the websockets
+one has a fixed 20 s pong timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import threading
+from typing import Any, NoReturn
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
+from slack_sdk.errors import SlackApiError
+
+from bot.app import build_services, create_app
+from bot.log import configure_logging, get_logger
+from bot.runtime.serve import _background, announce_capabilities, settings_from, warn_if_ephemeral
+from bot.settings import ConfigError, Settings
+
+# Seconds between the client's pings. A connection without a pong for 4 intervals is
+# replaced: measured against the emulator, a black-holed connection is back in 5-6 s with 1 s
+# (11-12 s with 2 s, about 50 s with Bolt's default of 10 s). A ping a second is a few bytes.
+PING_INTERVAL = 1.0
+
+
+class _Stop(Exception):
+    """SIGTERM: leave the wait and close the connection."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> NoReturn:
+    raise _Stop
+
+
+def build_handler(app: App, app_token: str, settings: Settings) -> SocketModeHandler:
+    """Bolt's Socket Mode handler on slack_sdk's built-in client, tuned to reconnect fast."""
+    handler = SocketModeHandler(
+        app,
+        app_token,
+        ping_interval=PING_INTERVAL,
+        concurrency=settings.listener_threads,
+    )
+    handler.client.on_message_listeners.append(_log_connection_messages)
+    return handler
+
+
+def _log_connection_messages(raw: str) -> None:
+    """Slack's messages about the connection itself: `hello` on each (re)connection, and
+    `disconnect` when Slack asks for a new one (the client reconnects on its own)."""
+    if '"hello"' not in raw and '"disconnect"' not in raw:
+        return  # an envelope: the listeners log what it meant
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        return
+    if message.get("type") == "hello":
+        get_logger().info("socket.connected", num_connections=message.get("num_connections"))
+    elif message.get("type") == "disconnect":
+        get_logger().info("socket.disconnect_requested", reason=message.get("reason"))
+
+
+def connect(handler: SocketModeHandler, settings: Settings) -> None:
+    """The first connection; a refused app-level token is one clear line, not a traceback."""
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        handler.close()
+        reason = exc.response.get("error") if exc.response is not None else None
+        raise ConfigError(
+            f"Slack refused SLACK_APP_TOKEN ({reason or exc}): create an app-level token with "
+            "the connections:write scope (Basic Information > App-Level Tokens, xapp-...) "
+            "and turn Socket Mode on for the app"
+        ) from None
+    except OSError as exc:
+        handler.close()
+        raise ConfigError(
+            f"cannot reach Slack at SLACK_API_URL {settings.slack_api_url} ({exc})"
+        ) from None
+
+
+def run_socket(args: argparse.Namespace) -> int:
+    """Serve Slack over Socket Mode until SIGTERM or Ctrl-C; the reminder sweep runs in-process."""
+    configure_logging()
+    settings = settings_from(args)
+    settings.require("slack_bot_token", "slack_app_token")
+    assert settings.slack_app_token is not None
+    warn_if_ephemeral(settings.database_path)
+    services = build_services(settings)
+    app = create_app(settings, services, socket_mode=True)
+    handler = build_handler(app, settings.slack_app_token.get_secret_value(), settings)
+    connect(handler, settings)
+    announce_capabilities(settings)
+    _background(settings, services)
+    get_logger().info("server.started", mode="socket", database=str(settings.database_path))
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    # Until SIGTERM (or Ctrl-C, which main() reports). The connection is not closed first:
+    # the built-in client sends no close frame anyway, and closing waits out its 3 s receive
+    # timeout. Listeners still running finish before the process exits.
+    with contextlib.suppress(_Stop):
+        threading.Event().wait()
+    return 0
