@@ -37,6 +37,7 @@ from bot.storage.evidence import PullCursor, StoredPull
 from bot.storage.store import Session, Store
 from flows import tracking
 from flows.evidence import Answers, Assessment, assess
+from flows.plan_drift import all_settled, plan_drift
 from flows.template import Template
 from flows.tracking import IssueState
 
@@ -236,3 +237,19 @@ def open_with_links(s: Session) -> list[tracking.TrackedIssue]:
         for issue in s.tracked.issues(states=(IssueState.OPEN.value,))
         if s.evidence.linked(issue.draft_id)
     ]
+
+
+def plan_summary(s: Session, template: Template, draft_id: str) -> str:
+    """The plan against the work in one line, once no linked pull request is open; else ""."""
+    result = assessment(s, template, draft_id)
+    if result is None or not all_settled(result.pulls):
+        return ""
+    drift = plan_drift(Answers.of(s.drafts.get(draft_id)), result.pulls)
+
+    def paths(items: tuple[str, ...]) -> str:
+        return ", ".join(f"`{p}`" for p in items[:10]) or "none"
+
+    return (
+        f"Plan against the work: planned, not touched: {paths(drift.untouched)}; "
+        f"touched, not planned: {paths(drift.unplanned)}"
+    )

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.reminders.blocks import issue_link
+from bot.reminders.evidence import plan_summary
 from bot.slack.text import escape_mrkdwn
 from bot.storage.store import Store
 from flows import tracking
@@ -32,7 +33,9 @@ def _age(seen: datetime | None, now: datetime) -> str:
     return f"checked {minutes // 60} h ago"
 
 
-def _issue_block(template: Template, issue: TrackedIssue, now: datetime) -> dict[str, Any]:
+def _issue_block(
+    template: Template, issue: TrackedIssue, now: datetime, plan: str = ""
+) -> dict[str, Any]:
     left = issue.left(template)
     marks = []
     if issue.muted:
@@ -47,6 +50,8 @@ def _issue_block(template: Template, issue: TrackedIssue, now: datetime) -> dict
             lines.append(f"_{escape_mrkdwn(heading)}_")
             previous = heading
         lines.append(f"☐ {escape_mrkdwn(label)}")
+    if plan:  # the plan against the work, once the linked pull requests are merged
+        lines.append(escape_mrkdwn(plan))
     seen = issue.seen_at if issue.seen_from is not SeenFrom.FILED else None
     lines.append(f"_{_age(seen, now)}_")
     return _section("\n".join(lines))
@@ -70,6 +75,7 @@ def status_reply(
                 filed_at = draft.updated_at or now
                 s.tracked.save(tracking.from_draft(draft, repository, filed_at))
         issues = s.tracked.issues(author=user, states=(IssueState.OPEN.value,))
+        plans = {i.draft_id: plan_summary(s, template, i.draft_id) for i in issues}
     waiting = [i for i in issues if i.left(template)]
     if not waiting:
         settled = len(issues)
@@ -87,7 +93,7 @@ def status_reply(
     )
     blocks = [_section(lead)]
     for issue in waiting[: MAX_BLOCKS - 2]:
-        blocks.append(_issue_block(template, issue, now))
+        blocks.append(_issue_block(template, issue, now, plans.get(issue.draft_id, "")))
     if len(waiting) > MAX_BLOCKS - 2:
         more = len(waiting) - (MAX_BLOCKS - 2)
         blocks.append(

@@ -11,7 +11,7 @@ from tests.e2e.harness import message_text, wait_until
 from tests.emulators.github_api import Fault
 from tests.emulators.github_pulls import added_patch
 from tests.emulators.github_pulls_rest import check_event, pull_request_event
-from tests.emulators.slack_api import Message
+from tests.emulators.slack_api import ALICE, RELIABILITY, Message
 from tests.reminders.harness import REPO, Filed, World, requests_for
 from tests.reminders.test_controls import body, choose, digest_now
 
@@ -215,3 +215,28 @@ def test_auto_tick_when_the_operator_asks(world: World) -> None:
     [digest] = world.digests()
     assert "Ticked with evidence since your last digest" in digest_text(digest)
     assert f"#{filed.number} “{UNIT}”" in digest_text(digest)
+
+
+def test_status_shows_the_plan_against_the_work(world: World) -> None:
+    """`/milestone status` carries the same two lists once the linked pull requests merged."""
+    filed = file_with_answers(world)
+    merged_pull(world, filed)
+    world.sweep("2026-11-30T10:00")
+    with world.serving() as url:
+        response = requests_for(url, world.slack).slash_command("status", user_id=ALICE)
+        assert response.status == 200
+        reply = wait_until(
+            lambda: next(
+                (
+                    m
+                    for m in world.slack.messages(RELIABILITY, viewer=ALICE)
+                    if m.source == "response_url"
+                ),
+                None,
+            ),
+            what="the status reply",
+        )
+    assert (
+        "Plan against the work: planned, not touched: `execution/retry_budget.py`; "
+        "touched, not planned: `execution/venue_clock.py`"
+    ) in message_text(reply)
