@@ -102,6 +102,21 @@ def build_slack_client(settings: Settings) -> WebClient:
     )
 
 
+def build_channel_repositories(core: Core, client: WebClient) -> ChannelRepositoryService | None:
+    """`/milestone repo`: each channel's repository, checked on GitHub, and its template."""
+    if core.templates is None:
+        return None
+    return ChannelRepositoryService(
+        store=core.store,
+        templates=core.templates,
+        github=core.github,
+        poster=SlackPoster(client),
+        default_repository=core.settings.github_repository,
+        admins=core.settings.admins,
+        command=core.settings.slack_command,
+    )
+
+
 def build_services(
     settings: Settings,
     *,
@@ -148,17 +163,7 @@ def build_services(
         github=core.github,
         login_links=logins,
         templates=core.templates,
-        repositories=ChannelRepositoryService(
-            store=core.store,
-            templates=core.templates,
-            github=core.github,
-            poster=SlackPoster(client),
-            default_repository=settings.github_repository,
-            admins=settings.admins,
-            command=command,
-        )
-        if core.templates is not None
-        else None,
+        repositories=build_channel_repositories(core, client),
         home=HomePublisher(
             store=core.store,
             flow=core.flow,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = get_logger()
 
 NO_GITHUB_LOGIN = "This bot doesn't file on GitHub, so there's no login to link."
+NO_GITHUB_REPOSITORY = "This bot doesn't file on GitHub, so a channel has no repository to set."
 
 
 def register(app: App, services: Services) -> None:
@@ -43,6 +44,7 @@ def help_text(command: str) -> str:
             f"• `{command} cancel ID` cancel a draft (resume brings it back)",
             f"• `{command} status` your filed issues and the gates still left on them",
             f"• `{command} github-login NAME` the GitHub login your issues are assigned to",
+            f"• `{command} repo [owner/name]` the repository this channel drafts for, or set it",
             f"• `{command} help` this message",
             "In the thread, answer each question with one message. You can also type `back`, "
             "`skip`, `preview`, `edit <section>`, `file`, `cancel` or `help`.",
@@ -138,6 +140,14 @@ def gate_status(asked: Asked, respond: Respond, services: Services) -> None:
     respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
+def channel_repository(asked: Asked, respond: Respond, services: Services) -> None:
+    """`repo [owner/name]`: the channel's repository and template, or set it."""
+    if services.repositories is None:
+        respond(text=NO_GITHUB_REPOSITORY, response_type="ephemeral")
+        return
+    services.repositories.answer(asked.origin, asked.rest, respond)
+
+
 def unknown_word(asked: Asked, respond: Respond, services: Services) -> None:
     """`help`, or a word the command doesn't know: the help, led by how to use it as a title."""
     command = services.settings.slack_command
@@ -162,5 +172,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "cancel": cancel_draft,
     "github-login": github_login,
     "status": gate_status,
+    "repo": channel_repository,
     "help": unknown_word,
 }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from bot.filing.logins import LoginLinks
+from bot.filing.repositories import ChannelRepositoryService
 from bot.github.client import GitHubAccess
 from bot.github.templates import TemplateSource
 from bot.home.publisher import HomePublisher
@@ -35,3 +36,4 @@ class Services:
     login_links: LoginLinks | None = None  # `/milestone github-login`, with GitHub only
     home: HomePublisher | None = None  # the App Home; built by bot.app
     templates: TemplateSource | None = None  # each repository's template; built by bot.app
+    repositories: ChannelRepositoryService | None = None  # `/milestone repo`; built by bot.app
