@@ -85,6 +85,7 @@ def test_remind_sweeps_the_dotenv_database(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], dotenv_only: Path
 ) -> None:
     """`remind --dry-run` opens the `.env`'s database and creates no other."""
+    _draft(monkeypatch, capsys)  # remind refuses a database that does not exist
     code, _, err = run(monkeypatch, capsys, "remind", "--dry-run")
     assert code == 0, err
     assert dotenv_only.exists() and not DEFAULT_DB.exists()
@@ -110,6 +111,7 @@ def test_a_bad_slack_setting_does_not_stop_a_terminal_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], dotenv_only: Path
 ) -> None:
     """`drafts` reads only the paths: a malformed SLACK_BOT_TOKEN is no business of it."""
+    _draft(monkeypatch, capsys)  # drafts refuses a database that does not exist
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxp-a-user-token")
     code, _, err = run(monkeypatch, capsys, "drafts")
     assert code == 0, err
