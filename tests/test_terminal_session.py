@@ -56,7 +56,7 @@ class Session:
             env=env,
             encoding="utf-8",
             dimensions=(ROWS, COLUMNS),
-            timeout=20,
+            timeout=40,  # generous: a loaded 2-core machine, not a speed check
         )
         self.child.logfile_read = self.log
 
