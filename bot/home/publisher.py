@@ -63,6 +63,9 @@ class HomePublisher:
         self._notices: dict[str, tuple[str, float]] = {}
         self._last: dict[str, float] = {}  # user -> monotonic time of the last publish
         self._unlinked: set[tuple[str, str]] = set()  # threads Slack gave no permalink for
+        # user -> the fingerprint of their rows when their Home was last built: a refresh
+        # rebuilds only the Homes whose rows changed since.
+        self._built: dict[str, str] = {}
 
     def opened(self, user: str) -> None:
         """The person opened their Home tab: remember them, and show it as it is now."""
@@ -83,19 +86,28 @@ class HomePublisher:
                 return self._publish(user)
             except StoreError as exc:
                 log.warning("home.publish_failed", user=user, reason=str(exc)[:300])
+                self._built.pop(user, None)  # build it again next round
                 return False
 
     def refresh_all(self) -> int:
-        """Republish every opened Home that changed and wasn't published this interval."""
+        """Republish every opened Home whose rows changed (or whose note ran out), unless it
+        was published this interval; one query tells which."""
         with self.store.session(readonly=True) as s:
-            users = s.home.users()
+            prints = s.home.fingerprints()
         now = time.monotonic()
         published = 0
-        for user in users:
+        for user, fingerprint in prints.items():
             if now - self._last.get(user, 0.0) < self.min_interval:
                 continue
+            if self._built.get(user) == fingerprint and not self._has_notice(user):
+                continue
+            self._built[user] = fingerprint
             published += self.publish(user)
         return published
+
+    def _has_notice(self, user: str) -> bool:
+        with self._guard:
+            return user in self._notices
 
     def _lock(self, user: str) -> threading.Lock:
         with self._guard:
@@ -126,10 +138,12 @@ class HomePublisher:
             self.client.views_publish(user_id=user, view=view)
         except SlackApiError as exc:
             log.warning("home.publish_failed", user=user, reason=slack_error(exc))
+            self._built.pop(user, None)
             return False
         except Exception as exc:  # noqa: BLE001 - network faults: logged, tried again later
             reason = redact(f"{type(exc).__name__}: {exc}")[:300]
             log.warning("home.publish_failed", user=user, reason=reason)
+            self._built.pop(user, None)
             return False
         self._last[user] = time.monotonic()
         with self.store.session() as s:

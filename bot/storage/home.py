@@ -55,9 +55,20 @@ class HomeTabs:
             [user, iso(self._now)],
         )
 
-    def users(self) -> list[str]:
-        """Everyone who has opened the Home tab, in the order they first did."""
-        return [row["user_id"] for row in self._db.query("SELECT user_id FROM home_tabs")]
+    def fingerprints(self) -> dict[str, str]:
+        """For everyone who opened the Home, a digest of the rows their Home is built from
+        (their drafts' count, latest change and threads; their tracked issues' state, gates,
+        mute and snooze), so a refresh rebuilds only the Homes whose rows changed."""
+        rows = self._db.query(
+            "SELECT h.user_id AS user_id, "
+            "(SELECT count(*) || ':' || coalesce(max(updated_at), '') || ':' || count(thread_ts) "
+            " FROM drafts d WHERE d.author = h.user_id) AS drafts, "
+            "(SELECT group_concat(draft_id || ':' || state || ':' || gates || ':' || muted || ':' "
+            " || coalesce(snoozed_until, '') || ':' || title, ',') "
+            " FROM tracked_issues t WHERE t.author = h.user_id) AS issues "
+            "FROM home_tabs h"
+        )
+        return {row["user_id"]: f"{row['drafts']}|{row['issues'] or ''}" for row in rows}
 
     def published(self, user: str, view_hash: str) -> None:
         """Slack took this view for the person's Home."""
