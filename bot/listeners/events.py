@@ -40,12 +40,16 @@ def message_origin(event: dict[str, Any], body: dict[str, Any]) -> Origin:
 
 
 def message_posted(
-    event: dict[str, Any], body: dict[str, Any], context: BoltContext, *, services: Services
+    event: dict[str, Any],
+    body: dict[str, Any],
+    context: BoltContext | None = None,
+    *,
+    services: Services,
 ) -> None:
     """A message, a mention of the bot, or an edit: an answer when it is the author's, in a
     draft's thread. What counts as the answer is bot.slack.messages.author_answer's to say."""
     origin = message_origin(event, body)
-    bot_user = context.get("bot_user_id")
+    bot_user = context.get("bot_user_id") if context is not None else None
     if event.get("subtype") == "message_changed":
         message = event.get("message") or {}
         edit = author_answer({**message, "type": "message"}, bot_user)
