@@ -7,6 +7,10 @@ moments the benchmark chooses (the sweep takes `now`). Two sweeps are measured, 
 * the next sweep, five minutes after the previous one (the usual case);
 * the daily check: every issue is due its single-issue check (REMINDER_VERIFY_HOURS since
   GitHub last confirmed it) and its ETag is known from the previous round.
+A third, the evidence sweep, comes five minutes after the daily check with 10 pull requests
+merged (each fixing one of the issues, changing a test, a runbook and a line emitting a
+telemetry event, with a green check run and status): at most 40 counted requests, and every
+piece of evidence found.
 For each: every request the GitHub emulator received during it, those that counted against
 the rate limit (a 304 to a matching If-None-Match does not), and its wall time (digests due
 at that moment are sent too, to the Slack emulator). Each checks that the sweep saw the 10
@@ -92,6 +96,9 @@ class SweepRun:
     adopting: Measured  # the first sweep: adopts and reads all issues
     first_check: Measured  # the first daily check after adoption: no ETag stored yet
     catch_up: list[Measured] = field(default_factory=list)  # the checks left for later sweeps
+    # Five minutes after the daily check, with 10 pull requests merged that reference 10 of
+    # the issues: `changed` is the pieces of evidence expected, `changes_seen` those found.
+    evidence: Measured | None = None
 
 
 def seed_filed(path: Path, *, issues: int, authors: list[str]) -> list[FiledIssue]:
@@ -242,7 +249,78 @@ def run_sweep(
                 break
         # A day after the last round: every issue is due again, each with its ETag now.
         daily_check = measure(now + day + timedelta(minutes=1), changed, offset=1)
-    return SweepRun(next_sweep, daily_check, adopting, first_check, catch_up)
+        evidence = measure_evidence(
+            github, clock, sweeper, store, template, now + day + timedelta(minutes=6), changed
+        )
+    return SweepRun(next_sweep, daily_check, adopting, first_check, catch_up, evidence)
+
+
+# The files every benchmark pull request changes: a test, a runbook, and a line emitting
+# the draft's first telemetry event; its merge commit gets a green check run and status.
+EVIDENCE_GATES = (
+    "Added/updated unit tests for new behavior.",
+    "Existing related unit suites pass.",
+    "New/changed behavior emits structured telemetry.",
+    "Updated at least one reliability doc/runbook.",
+)
+
+
+def measure_evidence(
+    github: Any,
+    clock: Any,
+    sweeper: Any,
+    store: Store,
+    template: Template,
+    now: datetime,
+    pulls: int,
+) -> Measured:
+    """One sweep after `pulls` pull requests, each fixing one issue, merged with checks green."""
+    from bot.reminders.evidence import assessment
+    from flows.evidence import Answers
+    from tests.emulators.github_pulls import added_patch
+
+    clock.set(now - timedelta(minutes=3))
+    numbers = _spread(len(github.issues(REPOSITORY)), pulls, offset=2)
+    with store.session() as s:
+        issue = s.tracked.at(REPOSITORY, numbers[0])
+        answers = Answers.of(s.drafts.get(issue.draft_id)) if issue else Answers()
+    event = (answers.telemetry_events or ("bench.event",))[0].strip("`")
+    for number in numbers:
+        files = {
+            f"tests/test_issue_{number}.py": added_patch(f"def test_issue_{number}(): ..."),
+            f"docs/runbooks/issue-{number}.md": added_patch("What to do."),
+            f"execution/issue_{number}.py": added_patch(f'log.info("{event}", n={number})'),
+        }
+        pull = github.pulls.open(REPOSITORY, f"Work for #{number}", f"Fixes #{number}", files=files)
+        sha = github.pulls.merge(REPOSITORY, pull)
+        github.pulls.check_run(REPOSITORY, sha, "unit", conclusion="success")
+        github.pulls.status(REPOSITORY, sha, "lint", "success")
+    github.reset_counters()
+    started = time.perf_counter()
+    report = sweeper.sweep(now)
+    seconds = time.perf_counter() - started
+    expected = (
+        set(EVIDENCE_GATES)
+        if answers.telemetry_events
+        else set(EVIDENCE_GATES[:2] + EVIDENCE_GATES[3:])
+    )
+    seen = 0
+    with store.session() as s:
+        for number in numbers:
+            issue = s.tracked.at(REPOSITORY, number)
+            result = assessment(s, template, issue.draft_id) if issue else None
+            if result is not None:
+                seen += len(expected & set(result.found()))
+    reported = getattr(report, "requests", None)
+    return Measured(
+        total_requests=github.total_requests,
+        counted_requests=github.counted_requests,
+        seconds=seconds,
+        changed=len(expected) * len(numbers),
+        changes_seen=seen,
+        complete=bool(getattr(report, "complete", False)),
+        reported_requests=reported if isinstance(reported, int) else None,
+    )
 
 
 def _spread(count: int, changed: int, offset: int = 0) -> list[int]:

@@ -419,6 +419,25 @@ def sweep_rows(config: Config, figure: SweepFigure) -> list[Row]:
                 result=result,
             )
         )
+    evidence = [r.evidence for r in figure.runs if r.evidence is not None]
+    if evidence:
+        total = _med([m.total_requests for m in evidence])
+        counted = _med([m.counted_requests for m in evidence])
+        seen = min(m.changes_seen for m in evidence)
+        expected = evidence[0].changed
+        saw_all = all(m.changes_seen == m.changed and m.complete for m in evidence)
+        result = verdict(counted <= 40 and saw_all)
+        if counted <= 40 and not saw_all:
+            result = "MISS (evidence not all seen)"
+        rows.append(
+            Row(
+                "3",
+                f"{what}, + 10 merged pull requests: requests total / counted; evidence seen",
+                f"{total:g} / {counted:g}; {seen}/{expected}",
+                target="≤ 40 counted",
+                result=result,
+            )
+        )
     return rows
 
 
