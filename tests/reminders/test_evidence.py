@@ -240,3 +240,50 @@ def test_status_shows_the_plan_against_the_work(world: World) -> None:
         "Plan against the work: planned, not touched: `execution/retry_budget.py`; "
         "touched, not planned: `execution/venue_clock.py`"
     ) in message_text(reply)
+
+
+def test_a_force_push_after_linking_counts_only_what_merged(world: World) -> None:
+    """Linked while open, then force-pushed without the test file: only the merged diff counts."""
+    filed = file_with_answers(world)
+    number = world.gh.pulls.open(REPO, "Work", f"Fixes #{filed.number}", files=FILES)
+    world.sweep("2026-11-30T10:00")  # linked while open: nothing read yet
+    world.gh.pulls.push(REPO, number, {"execution/reconciler.py": added_patch("x = 1")})
+    sha = world.gh.pulls.merge(REPO, number)
+    world.gh.pulls.check_run(REPO, sha, "unit", conclusion="success")
+    world.sweep(DIGEST_AT)
+    [digest] = world.digests()
+    assert options(digest, UNIT) == ["Done", "Not applicable…"]
+    assert options(digest, SUITES)[0] == "Tick with evidence"
+
+
+def test_a_rate_limit_mid_way_resumes_next_sweep(world: World) -> None:
+    """GitHub's rate limit on the checks call stops the reading; nothing is half-stored, and
+    the next sweep completes the evidence."""
+    filed = file_with_answers(world)
+    _, sha = merged_pull(world, filed)
+    world.gh.inject("GET", f"/repos/{REPO}/commits/{sha}/check-runs", Fault.primary_rate_limit())
+    world.sweep("2026-11-30T10:00")
+    with world.store.session() as s:
+        [pull] = s.evidence.linked(filed.draft_id)
+    assert pull.pull.files == () and pull.pull.checks == () and not pull.files_read
+    world.sweep("2026-11-30T10:05")
+    with world.store.session() as s:
+        [pull] = s.evidence.linked(filed.draft_id)
+    assert pull.files_read and pull.checks_final and len(pull.pull.files) == len(FILES)
+
+
+def test_a_forks_pull_request_proves_like_any_other(world: World) -> None:
+    """A pull request from a fork is linked and read on the base repository's merge commit."""
+    filed = file_with_answers(world)
+    world.gh.add_repo("mallory/execution")
+    number = world.gh.pulls.open(
+        REPO, "From a fork", f"Fixes #{filed.number}", files=FILES, fork="mallory/execution"
+    )
+    sha = world.gh.pulls.merge(REPO, number)
+    world.gh.pulls.check_run(REPO, sha, "unit", conclusion="success")
+    world.sweep(DIGEST_AT)
+    with world.store.session() as s:
+        [pull] = s.evidence.linked(filed.draft_id)
+    assert pull.pull.fork and pull.pull.merge_sha == sha
+    [digest] = world.digests()
+    assert options(digest, UNIT)[0] == "Tick with evidence"
