@@ -93,6 +93,12 @@ class PullAccess:
         _, data = self._get(f"{repo_path(repository)}/pulls/{number}")
         return data if isinstance(data, dict) else {}
 
+    def pulls_of_commit(self, repository: str, sha: str) -> list[dict[str, Any]]:
+        """The pull requests a commit belongs to (for a commit message that references an
+        issue: GitHub's timeline names the commit, not its pull request)."""
+        _, data = self._get(f"{repo_path(repository)}/commits/{sha}/pulls")
+        return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
     def timeline(self, repository: str, number: int, etag: str | None = None) -> Page:
         """Every event of the issue's timeline; a 304 when the first page is unchanged."""
         path = f"{issue_path(repository, number)}/timeline"
@@ -193,6 +199,19 @@ def pull_from_json(data: dict[str, Any], repository: str | None = None) -> PullR
 def referenced_issues(data: dict[str, Any], repository: str) -> set[tuple[str, int]]:
     """The issues a pull request's title and body reference."""
     return references(f"{data.get('title') or ''}\n{data.get('body') or ''}", repository)
+
+
+def timeline_commits(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(repository, sha) of each commit whose message references the issue (`referenced`)."""
+    found = []
+    for event in events:
+        sha, url = event.get("commit_id"), event.get("commit_url") or ""
+        if event.get("event") != "referenced" or not isinstance(sha, str):
+            continue
+        parts = url.rstrip("/").split("/")
+        if len(parts) >= 4 and parts[-2] == "commits" and parts[-5] == "repos":
+            found.append((f"{parts[-4]}/{parts[-3]}", sha))
+    return found
 
 
 def timeline_pulls(events: list[dict[str, Any]]) -> list[tuple[str, int, dict[str, Any]]]:

@@ -8,8 +8,10 @@ Each sweep, with GitHub as the authority (a webhook only brings it forward):
 2. Each open tracked issue's timeline, with its own ETag, on the same cadence as the
    single-issue checks (REMINDER_VERIFY_HOURS): it brings the pull requests GitHub itself
    linked (a cross-reference from another repository, for one), which a text search of one
-   repository's listing cannot find. A timeline never read has no ETag yet, so its first
-   read is counted: at most TIMELINE_FIRST_READS of those per sweep, newest issues first.
+   repository's listing cannot find, and commits whose message references the issue (the
+   pull requests holding such a commit are asked for once). A timeline never read has no
+   ETag yet, so its first read is counted: at most TIMELINE_FIRST_READS of those per
+   sweep, newest issues first.
 3. For each linked merged pull request whose evidence is not complete: every page of its
    files (GitHub lists 3,000 at most), then the check runs and statuses on its merge
    commit. All of it is written in one unit of work once read; a fault or a low rate limit
@@ -30,7 +32,7 @@ from bot.errors import GitHubUnavailable, UnknownDraft
 from bot.github.client import GitHubAccess
 from bot.github.issues import github_time
 from bot.github.pull_links import record_pull
-from bot.github.pulls import PullAccess, timeline_pulls
+from bot.github.pulls import PullAccess, timeline_commits, timeline_pulls
 from bot.log import get_logger
 from bot.settings import Settings
 from bot.storage.evidence import PullCursor, StoredPull
@@ -168,6 +170,8 @@ class EvidenceReader:
             if not page.not_modified:
                 for repository, number, _ in timeline_pulls(page.items):
                     self._from_timeline(access, draft_id, repository, number)
+                for repository, sha in timeline_commits(page.items):
+                    self._from_commit(access, draft_id, repository, sha)
             with self.store.session() as s:
                 current = s.evidence.state(draft_id)
                 s.evidence.save_state(
@@ -187,6 +191,19 @@ class EvidenceReader:
         data = access.pull(repository, number)
         with self.store.session() as s:
             record_pull(s, data, "timeline", also=(draft_id,))
+
+    def _from_commit(self, access: PullAccess, draft_id: str, repository: str, sha: str) -> None:
+        """A commit message referenced the issue: link the pull requests holding that commit
+        (asked of GitHub once per commit and issue)."""
+        key = f"evidence:commit:{draft_id}:{sha}"
+        with self.store.session() as s:
+            if s.deliveries.claimed(key):
+                return
+        found = access.pulls_of_commit(repository, sha)
+        with self.store.session() as s:
+            for data in found:
+                record_pull(s, data, "commit", also=(draft_id,))
+            s.deliveries.claim(key, draft_id)
 
     # ----- 3. files and checks ----------------------------------------------------------------
 

@@ -318,6 +318,20 @@ def timeline(
     return em._paginate(ctx, record, list(entries), lambda e: _timeline_json(em, e, ctx.urls))
 
 
+def commit_pulls(
+    em: api.GitHubEmulator, ctx: api._Ctx, owner: str, repo: str, sha: str
+) -> api._Reply:
+    """GET /repos/{o}/{r}/commits/{sha}/pulls: the pull requests holding that commit."""
+    record = _repo_of(em, ctx, owner, repo)
+    found = [
+        p
+        for p in world(em).pulls.values()
+        if p.repo.lower() == record.full_name.lower()
+        and (sha in (c for c, _ in p.commits) or sha == p.merge_commit_sha)
+    ]
+    return api._Reply(200, [pull_json(em, p, ctx.urls) for p in found])
+
+
 ROUTES: list[tuple[str, re.Pattern[str], Any, str]] = [
     ("GET", re.compile(api._REPO + r"/pulls"), list_pulls, "token"),
     ("GET", re.compile(api._REPO + r"/pulls/(?P<number>\d+)"), get_pull, "token"),
@@ -325,6 +339,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Any, str]] = [
     ("GET", re.compile(api._REPO + r"/pulls/(?P<number>\d+)/commits"), list_commits, "token"),
     ("GET", re.compile(api._REPO + r"/commits/(?P<ref>[^/]+)/check-runs"), check_runs, "token"),
     ("GET", re.compile(api._REPO + r"/commits/(?P<ref>[^/]+)/status"), combined_status, "token"),
+    ("GET", re.compile(api._REPO + r"/commits/(?P<sha>[^/]+)/pulls"), commit_pulls, "token"),
     ("GET", re.compile(api._REPO + r"/issues/(?P<number>\d+)/timeline"), timeline, "token"),
 ]
 

@@ -287,3 +287,25 @@ def test_a_forks_pull_request_proves_like_any_other(world: World) -> None:
     assert pull.pull.fork and pull.pull.merge_sha == sha
     [digest] = world.digests()
     assert options(digest, UNIT)[0] == "Tick with evidence"
+
+
+def test_a_commit_message_reference_links_through_the_timeline(world: World) -> None:
+    """A pull request whose only reference is in a commit message is found on the issue's
+    timeline (a `referenced` event) at its next read, and proves like the others."""
+    filed = file_with_answers(world)
+    number = world.gh.pulls.open(
+        REPO,
+        "Retry budget",
+        "No issue named here",
+        files=FILES,
+        commits=[f"Cap retries (refs #{filed.number})"],
+    )
+    sha = world.gh.pulls.merge(REPO, number)
+    world.gh.pulls.check_run(REPO, sha, "unit", conclusion="success")
+    world.sweep("2026-11-30T10:00")
+    with world.store.session() as s:
+        assert s.evidence.linked(filed.draft_id) == []
+    world.sweep("2026-12-01T10:00")  # the timeline's daily read
+    with world.store.session() as s:
+        [pull] = s.evidence.linked(filed.draft_id)
+    assert pull.pull.number == number and pull.files_read
