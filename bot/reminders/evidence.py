@@ -56,7 +56,7 @@ LISTING_MARGIN = timedelta(minutes=5)  # clocks differ; a pull request seen twic
 @dataclass
 class EvidenceRun:
     requests: int = 0
-    linked: int = 0
+    linked: int = 0  # linked pull requests the listing showed (new or known)
     read: int = 0  # pull requests whose files or checks were read
     stopped: str = ""
 

@@ -99,6 +99,13 @@ class SweepReport:
             out.append(
                 f"GitHub: {self.requests} request(s), {self.observed} issue(s) read, {state}"
             )
+            if self.evidence is not None:
+                run = self.evidence
+                stopped = f", stopped: {run.stopped}" if run.stopped else ""
+                out.append(
+                    f"pull requests: {run.linked} linked seen, {run.read} read for evidence"
+                    + stopped
+                )
         for draft_id in self.adopted:
             lead = "would start tracking" if self.dry_run else "now tracking"
             out.append(f"{lead} the issue of {draft_id}")
