@@ -172,6 +172,7 @@ def tick_with_evidence(
     draft_id = str(value.get("d", ""))
     with reminders.store.session(readonly=True) as s:
         result = assessment(s, reminders.template, draft_id) if label else None
+        tracked = s.tracked.get(draft_id)
     gate = result.gates.get(label) if result is not None and label else None
     if gate is None or not gate.found:
         return Settled(
@@ -180,5 +181,12 @@ def tick_with_evidence(
     state = GateState(status=GateStatus.CHECKED, evidence=gate.reference)
     settled = settle_gate(reminders, github, user, value, state)
     if settled.ok:
-        log.info("evidence.ticked", draft_id=draft_id, gate=label, pulls=gate.reference, auto=False)
+        log.info(
+            "evidence.ticked",
+            draft_id=draft_id,
+            issue=tracked.key if tracked else None,
+            gate=label,
+            pulls=gate.reference,
+            auto=False,
+        )
     return settled
