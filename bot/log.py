@@ -21,16 +21,15 @@ import contextvars
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from structlog.stdlib import ProcessorFormatter
 
 LOGGER_NAME = "milestone-bot"
 _SECRETS: list[str] = []
-P = ParamSpec("P")
 R = TypeVar("R")
 
 
@@ -57,9 +56,9 @@ def redact(text: str) -> str:
     return text
 
 
-def _redact_line(_: Any, __: str, line: str) -> str:
+def _redact_line(_: Any, __: str, line: MutableMapping[str, Any] | str) -> str:
     """The last step of rendering: the finished JSON line, scrubbed of every secret."""
-    return redact(line)
+    return redact(line if isinstance(line, str) else json.dumps(line, default=str))
 
 
 def _shared(observers: Iterable[Any] = ()) -> list[Any]:
@@ -123,8 +122,6 @@ class ContextExecutor(ThreadPoolExecutor):
     """A thread pool whose tasks run in the submitting thread's context variables, so a
     listener's lines carry the correlation id its request bound."""
 
-    def submit(  # type: ignore[override]
-        self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
-    ) -> Future[R]:
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
         context = contextvars.copy_context()
         return super().submit(context.run, fn, *args, **kwargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -247,7 +247,7 @@ def load_paths(**options: object) -> PathSettings:
 
 
 def _load(kind: type[S], options: dict[str, object]) -> S:
-    given = {name: value for name, value in options.items() if value is not None}
+    given: dict[str, Any] = {name: value for name, value in options.items() if value is not None}
     try:
         return kind(**given)
     except ValidationError as exc:

@@ -51,7 +51,10 @@ class StickyAck(Ack):
 
     _given: BoltResponse | None = None
 
-    @property  # type: ignore[override]
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # Bolt leaves it unannotated
+
+    @property
     def response(self) -> BoltResponse | None:
         return self._given
 

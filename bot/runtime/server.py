@@ -97,7 +97,7 @@ def create_web_app(
         slack_request = SlackHttpRequest(
             body=request.get_data(as_text=True),
             query=request.query_string.decode("utf-8"),
-            headers=request.headers,
+            headers=dict(request.headers),
         )
         return to_flask_response(bolt_app.dispatch(slack_request))
 
@@ -112,7 +112,7 @@ def create_web_app(
     return web
 
 
-class JsonGunicornLogger(glogging.Logger):
+class JsonGunicornLogger(glogging.Logger):  # type: ignore[misc]
     """gunicorn's logger, its lines sent to the root handler: JSON like every other line."""
 
     def setup(self, cfg: Any) -> None:
