@@ -36,6 +36,7 @@ EXPECTED: dict[str, str] = {
     "MILESTONE_ADMINS": "Slack user ids separated by commas, such as U012AB3CD,U045EF6GH",
     "PORT": "a TCP port number such as 3000 (0: any free one)",
     "LISTENER_THREADS": "a whole number of threads, such as 16",
+    "SOCKET_PING_SECONDS": "seconds between Socket Mode pings, from 0.5 to 30, such as 1",
     "GITHUB_TOKEN": "a GitHub token (ghp_..., github_pat_... or an installation token)",
     "GITHUB_REPOSITORY": "owner/name, such as acme/execution",
     "GITHUB_API_URL": "https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise",
@@ -89,6 +90,8 @@ class Settings(PathSettings):
     slack_command: str = "/milestone"
     port: int = Field(default=3000, ge=0, le=65535)  # 0: any free port, logged
     listener_threads: int = Field(default=16, ge=1, le=256)
+    # Socket Mode (bot/runtime/socket_mode.py): a connection 4 pings without a pong is replaced.
+    socket_ping_seconds: float = Field(default=1.0, ge=0.5, le=30)
 
     github_token: SecretStr | None = None
     github_repository: str | None = None

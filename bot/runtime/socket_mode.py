@@ -9,10 +9,11 @@ webhooks cannot arrive (the reminder sweep reads the gates instead).
 The connection must come back by itself. slack_sdk's built-in client reconnects at once when
 Slack sends `disconnect`, and notices a connection that died without a word (a host restart,
 an expired NAT entry) when its pings go unanswered for four ping intervals. Bolt's default
-interval is 10 s, which leaves such a connection deaf for about a minute; PING_INTERVAL below
-brings that under 10 s. The built-in client (no extra dependency) is the one whose stale check
-follows the ping interval: the websocket-client one never checks pongs, and the websockets
-one has a fixed 20 s pong timeout.
+interval is 10 s, which leaves such a connection deaf for about a minute; SOCKET_PING_SECONDS
+(default 1) brings that under 10 s. The built-in client is the one to tune so: the
+websocket-client one never checks pongs, and the websockets and aiohttp ones need asyncio and
+aiohttp. Its one flaw: after `disconnect` it reads the new connection only once the old one
+is closed, which waits out its fixed 3 s receive timeout (the README says what that means).
 """
 
 from __future__ import annotations
@@ -33,14 +34,9 @@ from bot.log import configure_logging, get_logger
 from bot.runtime.serve import _background, announce_capabilities, settings_from, warn_if_ephemeral
 from bot.settings import ConfigError, Settings
 
-# Seconds between the client's pings. A connection without a pong for 4 intervals is
-# replaced: measured against the emulator, a black-holed connection is back in 5-6 s with 1 s
-# (11-12 s with 2 s, about 50 s with Bolt's default of 10 s). A ping a second is a few bytes.
-PING_INTERVAL = 1.0
-
 
 class _Stop(Exception):
-    """SIGTERM: leave the wait and close the connection."""
+    """SIGTERM: leave the wait; the process then exits."""
 
 
 def _on_sigterm(signum: int, frame: Any) -> NoReturn:
@@ -48,11 +44,17 @@ def _on_sigterm(signum: int, frame: Any) -> NoReturn:
 
 
 def build_handler(app: App, app_token: str, settings: Settings) -> SocketModeHandler:
-    """Bolt's Socket Mode handler on slack_sdk's built-in client, tuned to reconnect fast."""
+    """Bolt's Socket Mode handler on slack_sdk's built-in client, tuned to reconnect fast.
+
+    SOCKET_PING_SECONDS is the client's ping interval; a connection without a pong for 4 of
+    them is replaced. Measured against the emulator (`python -m bench.socket_reconnect`), a
+    black-holed connection is back in 5-6 s at 1 s, 11-12 s at 2 s, and about 50 s at
+    Bolt's default of 10 s. A ping a second is a few bytes.
+    """
     handler = SocketModeHandler(
         app,
         app_token,
-        ping_interval=PING_INTERVAL,
+        ping_interval=settings.socket_ping_seconds,
         concurrency=settings.listener_threads,
     )
     handler.client.on_message_listeners.append(_log_connection_messages)
