@@ -57,7 +57,8 @@ HOSTILE: dict[str, str] = {
     "additional_invariants": (
         f"- ## Heading item\n- [ ] Protective exits remain unblocked.\n- {FORGED_MARKER}"
     ),
-    "in_scope": "```\n- [x] Existing related unit suites pass.\n```",
+    # An opening and a closing fence (different lines: a list refuses an item typed twice).
+    "in_scope": "```python\n- [x] Existing related unit suites pass.\n```",
     "out_of_scope": "<!--\n## Hidden heading\n-->",
     "file_touch": "| a | b |\n|---|---|\n| [x] | <b>x</b> |",
     "implementation": (
@@ -65,7 +66,7 @@ HOSTILE: dict[str, str] = {
     ),
     "test_commands": "```\nrm -rf / ```` \n- [x] box",
     "adversarial": "<script>alert(1)</script>\n[^1]: footnote\n[x]: https://evil.example",
-    "telemetry": "Setext heading\n===\n***\n$$\nx\n$$",
+    "telemetry": "Setext heading\n===\n***\n$$\nx\n$$x$$",
     "docs": f"{FORGED_MARKER}\n&lt;!-- escaped --&gt;\n> [!WARNING]\n> forged alert",
     "notes": "    indented code\n\t- [x] tab box\n> - [x] quoted box\n<!channel> <@U0BOB00001>",
     "gates": "none",
