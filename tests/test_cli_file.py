@@ -1,4 +1,4 @@
-"""`milestone-bot chat` with GitHub configured: `file` files on GitHub (the emulator), exactly once."""
+"""`milestone-bot chat` with GitHub configured: `file` files on the emulator, exactly once."""
 
 from __future__ import annotations
 
