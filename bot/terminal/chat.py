@@ -12,6 +12,7 @@ tree unasked. `cancel` keeps the draft, and `chat --resume ID` brings it back, a
 from __future__ import annotations
 
 import getpass
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -320,13 +321,9 @@ class _Stderr:
     """Whatever sys.stderr is when a line is written (tests swap it)."""
 
     def write(self, text: str) -> int:
-        import sys
-
         return sys.stderr.write(text)
 
     def flush(self) -> None:
-        import sys
-
         sys.stderr.flush()
 
 
@@ -368,8 +365,6 @@ def run_chat(
     insist_on_github: bool = False,
 ) -> int:
     """`milestone-bot chat`: draft (or resume) in this terminal; the exit code."""
-    import sys
-
     from bot.terminal.keyboard import open_keyboard
     from flows.questions import build_flow
     from flows.template import load_template

@@ -16,9 +16,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from flows.answers import parse_control
+
+if TYPE_CHECKING:
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 PROMPT = "> "
 MORE = "… "
@@ -109,24 +112,24 @@ class PromptKeyboard:
         return str(result)
 
 
-def _bindings(multiline: bool) -> object:
+def _bindings(multiline: bool) -> KeyBindings:
     from prompt_toolkit.key_binding import KeyBindings
 
     keys = KeyBindings()
 
     @keys.add("c-d")
-    def _end_or_drop(event: object) -> None:
-        buffer = event.current_buffer  # type: ignore[attr-defined]
+    def _end_or_drop(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
         if buffer.text:
-            event.app.exit(result=Dropped(buffer.text))  # type: ignore[attr-defined]
+            event.app.exit(result=Dropped(buffer.text))
         else:
-            event.app.exit(exception=EOFError)  # type: ignore[attr-defined]
+            event.app.exit(exception=EOFError)
 
     if multiline:
 
         @keys.add("enter")
-        def _enter(event: object) -> None:
-            buffer = event.current_buffer  # type: ignore[attr-defined]
+        def _enter(event: KeyPressEvent) -> None:
+            buffer = event.current_buffer
             lines = buffer.text.split("\n")
             at_end = buffer.cursor_position == len(buffer.text)
             if len(lines) == 1 and _ends_answer(lines[0]):
@@ -140,8 +143,8 @@ def _bindings(multiline: bool) -> object:
                 buffer.newline(copy_margin=False)
 
         @keys.add("escape", "enter")
-        def _send(event: object) -> None:
-            buffer = event.current_buffer  # type: ignore[attr-defined]
+        def _send(event: KeyPressEvent) -> None:
+            buffer = event.current_buffer
             buffer.text = buffer.text.rstrip("\n")  # a trailing empty line is not part of it
             buffer.validate_and_handle()
 
