@@ -291,7 +291,9 @@ def measure_evidence(
             f"docs/runbooks/issue-{number}.md": added_patch("What to do."),
             f"execution/issue_{number}.py": added_patch(f'log.info("{event}", n={number})'),
         }
-        pull = github.pulls.open(REPOSITORY, f"Work for #{number}", f"Fixes #{number}", files=files)
+        pull = github.pulls.open(
+            REPOSITORY, f"Work for #{number}", f"Part of #{number}", files=files
+        )
         sha = github.pulls.merge(REPOSITORY, pull)
         github.pulls.check_run(REPOSITORY, sha, "unit", conclusion="success")
         github.pulls.status(REPOSITORY, sha, "lint", "success")

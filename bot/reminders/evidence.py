@@ -50,6 +50,7 @@ TIMELINE_BATCH = 500  # timelines read per sweep at most; the rest wait for the 
 # costs one request once, and 1,000 issues tracked before an upgrade are learnt gradually
 # within the sweep's bound of 10 counted requests.
 TIMELINE_FIRST_READS = 5
+FOLLOWED = (IssueState.OPEN.value, IssueState.CLOSED.value)
 LISTING_MARGIN = timedelta(minutes=5)  # clocks differ; a pull request seen twice costs nothing
 
 
@@ -101,7 +102,9 @@ class EvidenceReader:
 
     def _refresh(self, access: PullAccess, now: datetime, run: EvidenceRun) -> None:
         with self.store.session() as s:
-            tracked = s.tracked.issues(states=(IssueState.OPEN.value,))
+            # Closed ones too: `Fixes #N` closes the milestone when its pull request merges,
+            # and that merge is exactly what is read next.
+            tracked = s.tracked.issues(states=FOLLOWED)
         earliest: dict[str, datetime] = {}
         for issue in tracked:
             key = issue.repository
@@ -248,11 +251,10 @@ class EvidenceReader:
         return now - stored.checks_read_at >= period
 
 
-def open_with_links(s: Session) -> list[tracking.TrackedIssue]:
+def followed_with_links(s: Session) -> list[tracking.TrackedIssue]:
+    """Open or closed tracked issues with at least one linked pull request."""
     return [
-        issue
-        for issue in s.tracked.issues(states=(IssueState.OPEN.value,))
-        if s.evidence.linked(issue.draft_id)
+        issue for issue in s.tracked.issues(states=FOLLOWED) if s.evidence.linked(issue.draft_id)
     ]
 
 

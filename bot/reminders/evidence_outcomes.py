@@ -20,7 +20,7 @@ from bot.log import get_logger
 from bot.reminders.blocks import gate_by_hash, issue_link
 from bot.reminders.controls import settle_gate
 from bot.reminders.digests import Reminders, Settled
-from bot.reminders.evidence import assessment, open_with_links
+from bot.reminders.evidence import assessment, followed_with_links
 from bot.settings import Settings
 from bot.slack.poster import SlackPoster
 from bot.slack.text import escape_mrkdwn
@@ -29,7 +29,7 @@ from flows.draft import GateState, GateStatus
 from flows.evidence import Answers, Assessment, PullRequest
 from flows.plan_drift import PlanDrift, all_settled, plan_drift
 from flows.template import Template
-from flows.tracking import TrackedIssue
+from flows.tracking import IssueState, TrackedIssue
 
 log = get_logger()
 
@@ -80,12 +80,12 @@ class EvidenceOutcomes:
 
     def apply(self, now: datetime) -> None:
         with self.store.session() as s:
-            found = [(i, assessment(s, self.template, i.draft_id)) for i in open_with_links(s)]
+            found = [(i, assessment(s, self.template, i.draft_id)) for i in followed_with_links(s)]
         for issue, result in found:
             if result is None:
                 continue
             self._log_found(issue, result)
-            if self.settings.evidence_auto_tick:
+            if self.settings.evidence_auto_tick and issue.state is IssueState.OPEN:
                 self._auto_tick(issue, result)
             self._drift(issue, result, now)
 

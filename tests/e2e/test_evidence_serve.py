@@ -54,7 +54,7 @@ def test_pull_request_to_evidence_tick_on_the_real_server(world: World, tmp_path
     )
     bot = BotProcess(tmp_path, env).start()
     try:
-        number = world.gh.pulls.open(REPO, "Bound retries", f"Fixes #{filed.number}", files=FILES)
+        number = world.gh.pulls.open(REPO, "Bound retries", f"Part of #{filed.number}", files=FILES)
         opened = world.raw_webhook(
             bot.url, "pull_request", pull_request_event(world.gh, REPO, number, "opened")
         )

@@ -29,6 +29,11 @@ from typing import Any
 from tests.emulators import github_api as api
 
 FILES_CAP = 3000
+_CLOSING = re.compile(
+    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+"
+    r"(?:(?P<owner>[A-Za-z0-9][\w-]*)/(?P<name>[\w.-]+))?#(?P<number>\d+)\b",
+    re.IGNORECASE,
+)
 _REF = re.compile(
     r"(?<![\w/#&])(?:(?P<owner>[A-Za-z0-9][\w-]*)/(?P<name>[\w.-]+))?#(?P<number>\d+)\b"
 )
@@ -183,6 +188,17 @@ class PullActions:
             pull.merged_by = by or issue.user
             self.em.close_issue(repo, number, actor=pull.merged_by)
             self.em._issue(repo, number).merged_at = pull.merged_at
+            # As GitHub does on the default branch: `Fixes #N` (and the other closing
+            # keywords) in the title or body closes issue N of the same repository.
+            for target in _CLOSING.finditer(f"{issue.title}\n{issue.body or ''}"):
+                owner, name = target.group("owner"), target.group("name")
+                where = f"{owner}/{name}" if owner and name else repo
+                record = self.em._repos.get(where.lower())
+                closing = int(target.group("number"))
+                same_repo = record is not None and where.lower() == repo.lower()
+                target_issue = record.issues.get(closing) if same_repo and record else None
+                if target_issue is not None and target_issue.state == "open" and closing != number:
+                    self.em.close_issue(where, closing, actor=pull.merged_by)
             return pull.merge_commit_sha
 
     def close(self, repo: str, number: int) -> None:

@@ -57,7 +57,7 @@ def file_with_answers(world: World) -> Filed:
 
 def merged_pull(world: World, filed: Filed, *, checks: str | None = "success") -> tuple[int, str]:
     number = world.gh.pulls.open(
-        REPO, "Bound cancel retries", f"Fixes #{filed.number}", files=FILES
+        REPO, "Bound cancel retries", f"Part of #{filed.number}", files=FILES
     )
     sha = world.gh.pulls.merge(REPO, number)
     if checks is not None:
@@ -87,7 +87,7 @@ def test_webhook_then_digest_then_tick_with_evidence(world: World) -> None:
     evidence, and the click writes the suffix on that box's line and nothing else."""
     filed = file_with_answers(world)
     number = world.gh.pulls.open(
-        REPO, "Bound cancel retries", f"Fixes #{filed.number}", files=FILES
+        REPO, "Bound cancel retries", f"Part of #{filed.number}", files=FILES
     )
     with world.serving() as url:
         world.raw_webhook(url, "pull_request", pull_request_event(world.gh, REPO, number, "opened"))
@@ -173,7 +173,7 @@ def test_a_fault_mid_way_writes_nothing_half(world: World) -> None:
     """A 502 on the files' second page leaves no files stored; the next sweep reads them all."""
     filed = file_with_answers(world)
     many = {**FILES, **{f"src/f{i}.py": added_patch("x") for i in range(120)}}
-    number = world.gh.pulls.open(REPO, "Big", f"Fixes #{filed.number}", files=many)
+    number = world.gh.pulls.open(REPO, "Big", f"Part of #{filed.number}", files=many)
     world.gh.pulls.merge(REPO, number)
     world.gh.inject(
         "GET", f"/repositories/*/pulls/{number}/files", Fault.error_before(502), times=3
@@ -245,7 +245,7 @@ def test_status_shows_the_plan_against_the_work(world: World) -> None:
 def test_a_force_push_after_linking_counts_only_what_merged(world: World) -> None:
     """Linked while open, then force-pushed without the test file: only the merged diff counts."""
     filed = file_with_answers(world)
-    number = world.gh.pulls.open(REPO, "Work", f"Fixes #{filed.number}", files=FILES)
+    number = world.gh.pulls.open(REPO, "Work", f"Part of #{filed.number}", files=FILES)
     world.sweep("2026-11-30T10:00")  # linked while open: nothing read yet
     world.gh.pulls.push(REPO, number, {"execution/reconciler.py": added_patch("x = 1")})
     sha = world.gh.pulls.merge(REPO, number)
@@ -277,7 +277,7 @@ def test_a_forks_pull_request_proves_like_any_other(world: World) -> None:
     filed = file_with_answers(world)
     world.gh.add_repo("mallory/execution")
     number = world.gh.pulls.open(
-        REPO, "From a fork", f"Fixes #{filed.number}", files=FILES, fork="mallory/execution"
+        REPO, "From a fork", f"Part of #{filed.number}", files=FILES, fork="mallory/execution"
     )
     sha = world.gh.pulls.merge(REPO, number)
     world.gh.pulls.check_run(REPO, sha, "unit", conclusion="success")
@@ -309,3 +309,24 @@ def test_a_commit_message_reference_links_through_the_timeline(world: World) -> 
     with world.store.session() as s:
         [pull] = s.evidence.linked(filed.draft_id)
     assert pull.pull.number == number and pull.files_read
+
+
+def test_fixes_closes_the_milestone_and_the_plan_is_still_said(world: World) -> None:
+    """`Fixes #N` closes the milestone on merge (as GitHub does); the evidence is still read
+    and the plan against the work still posted once."""
+    filed = file_with_answers(world)
+    number = world.gh.pulls.open(REPO, "Done", f"Fixes #{filed.number}", files=FILES)
+    world.gh.pulls.merge(REPO, number)
+    assert world.gh.issue(REPO, filed.number).state == "closed"
+    world.sweep("2026-11-30T10:00")
+    world.sweep("2026-11-30T10:05")
+    assert world.tracked(filed.draft_id).state.value == "closed"
+    with world.store.session() as s:
+        [pull] = s.evidence.linked(filed.draft_id)
+    assert pull.files_read
+    said = [
+        m
+        for m in world.slack.messages(filed.channel, filed.thread_ts)
+        if "plan against the work" in message_text(m)
+    ]
+    assert len(said) == 1
