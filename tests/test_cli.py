@@ -566,3 +566,27 @@ def test_plain_output_shows_no_slack_markup(cli) -> None:
     assert "Question 2 of 16 · Target milestone\n" in run.out
     assert "*Question" not in run.out and "_Example:_" not in run.out
     assert "How to answer · Target milestone" in run.out
+
+
+def test_out_chooses_where_the_body_goes_and_never_overwrites_another_file(
+    cli, tmp_path: Path
+) -> None:
+    """`--out FOLDER` gets `<id>.md`; `--out FILE` that holds something else is refused."""
+    folder = tmp_path / "bodies"
+    folder.mkdir()
+    run = cli("chat", "--out", str(folder), stdin=_lines(*ANSWERS))
+    draft_id = _draft_id(run.out)
+    assert (folder / f"{draft_id}.md").read_text(encoding="utf-8").startswith("## Milestone")
+    notes = tmp_path / "NOTES.md"
+    notes.write_text("mine\n", encoding="utf-8")
+    again = cli("chat", "--resume", draft_id, "--out", str(notes), stdin=_lines("file"))
+    assert again.code == 2
+    assert again.err == (
+        f"milestone-bot: {notes} exists and isn't this draft's issue; "
+        "choose another path with `--out`\n"
+    )
+    assert notes.read_text(encoding="utf-8") == "mine\n"
+    rewritten = cli("chat", "--resume", draft_id, "--out", str(folder), stdin=_lines("file"))
+    assert (
+        rewritten.code == 0 and f"Wrote the issue body to {folder / draft_id}.md." in rewritten.out
+    )
