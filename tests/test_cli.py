@@ -590,3 +590,13 @@ def test_out_chooses_where_the_body_goes_and_never_overwrites_another_file(
     assert (
         rewritten.code == 0 and f"Wrote the issue body to {folder / draft_id}.md." in rewritten.out
     )
+
+
+def test_an_edit_line_inside_a_list_does_not_cut_the_answer(cli, db_path: Path) -> None:
+    """ "edit the config file" may be prose, so the terminal reads on: one answer of three
+    items, as the same message is in Slack."""
+    typed = ["- Cancel path", "edit the config file", "- Timeout classification", ""]
+    run = cli("chat", stdin=_lines(*ANSWERS[:9], *typed))
+    with Store(db_path).session() as s:
+        draft = s.drafts.get(_draft_id(run.out))
+    assert draft.in_scope == ("Cancel path", "edit the config file", "Timeout classification")

@@ -91,7 +91,9 @@ def typed_lines(message: str, *, several: bool) -> list[str]:
     """How a message is typed at the terminal: its lines, then an empty line to end it,
     unless a command line ended it already (bot.terminal.keyboard)."""
     lines = message.split("\n")
-    if not several or parse_control(lines[-1]) is not None:
+    last = parse_control(lines[-1])
+    prose = last is not None and last.word == "edit" and bool(last.argument)
+    if not several or (last is not None and (len(lines) == 1 or not prose)):
         return lines
     return [*lines, ""]
 
@@ -171,4 +173,5 @@ def test_typed_lines_end_a_message_as_a_person_would() -> None:
     assert typed_lines("- a\n- b", several=True) == ["- a", "- b", ""]
     assert typed_lines("- a\ncancel", several=True) == ["- a", "cancel"]
     assert typed_lines("none", several=True) == ["none"]
+    assert typed_lines("- a\nedit title", several=True) == ["- a", "edit title", ""]
     assert typed_lines("m3", several=False) == ["m3"]

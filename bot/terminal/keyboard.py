@@ -4,7 +4,8 @@ The same rules on both, as the README says:
 * Enter sends a one-line answer. An answer of several lines (paragraphs, lists, gates)
   ends with an empty line, a `.` alone, or Esc-Enter on a terminal.
 * A first line that is a command (`skip`, `none`, `back`, ...) is sent at once; a later
-  line that is one ends the answer there, and the engine says to send it alone.
+  line that is a one-word command ends the answer there, and the engine says to send it
+  alone (`edit ...` on a later line may be prose, so it doesn't end the answer).
 * Ctrl-D on an empty prompt ends the chat (the draft is saved). On a terminal, Ctrl-D in
   the middle of an answer drops that answer: it is not sent, and ↑ brings it back. Piped
   input that ends in the middle of an answer sends what was typed: a script has no
@@ -42,7 +43,15 @@ class Keyboard(Protocol):
 
 
 def _ends_answer(line: str) -> bool:
+    """A first line that is the whole message: empty, `.`, or a command."""
     return not line.strip() or line.strip() == "." or parse_control(line) is not None
+
+
+def _command_line(line: str) -> bool:
+    """A later line that ends the answer: a one-word command. `edit ...` may be prose
+    ("edit the config file"), so typing goes on; the engine refuses it if it names a section."""
+    control = parse_control(line)
+    return control is not None and not (control.word == "edit" and control.argument)
 
 
 class LineKeyboard:
@@ -81,7 +90,7 @@ class LineKeyboard:
             if not more.strip() or more.strip() == ".":
                 return "\n".join(lines)
             lines.append(more)
-            if parse_control(more) is not None:
+            if _command_line(more):
                 return "\n".join(lines)
 
 
@@ -137,7 +146,7 @@ def _bindings(multiline: bool) -> KeyBindings:
             elif at_end and lines[-1].strip() in ("", "."):
                 buffer.text = "\n".join(lines[:-1])
                 buffer.validate_and_handle()
-            elif at_end and parse_control(lines[-1]) is not None:
+            elif at_end and _command_line(lines[-1]):
                 buffer.validate_and_handle()
             else:
                 buffer.newline(copy_margin=False)
