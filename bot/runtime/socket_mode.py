@@ -12,8 +12,8 @@ an expired NAT entry) when its pings go unanswered for four ping intervals. Bolt
 interval is 10 s, which leaves such a connection deaf for about a minute; SOCKET_PING_SECONDS
 (default 1) brings that under 10 s. The built-in client is the one to tune so: the
 websocket-client one never checks pongs, and the websockets and aiohttp ones need asyncio and
-aiohttp. Its one flaw: after `disconnect` it reads the new connection only once the old one
-is closed, which waits out its fixed 3 s receive timeout (the README says what that means).
+aiohttp. After `disconnect` it reads the new connection only once the old one is closed,
+which would wait out a fixed 3 s receive timeout: see ConnectionMessages.
 """
 
 from __future__ import annotations
@@ -28,11 +28,15 @@ from typing import Any, NoReturn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.builtin import SocketModeClient
 
 from bot.app import build_services, create_app
 from bot.log import configure_logging, get_logger
 from bot.runtime.serve import _background, announce_capabilities, settings_from, warn_if_ephemeral
 from bot.settings import ConfigError, Settings
+
+# Seconds the connection Slack asked to replace may block in a read (slack_sdk's is 3).
+RETIRING_RECEIVE_TIMEOUT = 0.05
 
 
 class _Stop(Exception):
@@ -57,23 +61,43 @@ def build_handler(app: App, app_token: str, settings: Settings) -> SocketModeHan
         ping_interval=settings.socket_ping_seconds,
         concurrency=settings.listener_threads,
     )
-    handler.client.on_message_listeners.append(_log_connection_messages)
+    handler.client.on_message_listeners.append(ConnectionMessages(handler.client))
     return handler
 
 
-def _log_connection_messages(raw: str) -> None:
+class ConnectionMessages:
     """Slack's messages about the connection itself: `hello` on each (re)connection, and
-    `disconnect` when Slack asks for a new one (the client reconnects on its own)."""
-    if '"hello"' not in raw and '"disconnect"' not in raw:
-        return  # an envelope: the listeners log what it meant
-    try:
-        message = json.loads(raw)
-    except ValueError:
-        return
-    if message.get("type") == "hello":
-        get_logger().info("socket.connected", num_connections=message.get("num_connections"))
-    elif message.get("type") == "disconnect":
-        get_logger().info("socket.disconnect_requested", reason=message.get("reason"))
+    `disconnect` when Slack asks for a new one (the client then reconnects on its own)."""
+
+    def __init__(self, client: SocketModeClient) -> None:
+        self.client = client
+        self.session: Any = None  # the connection that said hello last
+
+    def __call__(self, raw: str) -> None:
+        if '"hello"' not in raw and '"disconnect"' not in raw:
+            return  # an envelope: the listeners log what it meant
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return
+        if message.get("type") == "hello":
+            # The client reads only its current connection, so that is the one saying hello.
+            self.session = self.client.current_session
+            get_logger().info("socket.connected", num_connections=message.get("num_connections"))
+        elif message.get("type") == "disconnect":
+            get_logger().info("socket.disconnect_requested", reason=message.get("reason"))
+            self._let_go_quickly(self.session)
+
+    @staticmethod
+    def _let_go_quickly(session: Any) -> None:
+        """The client opens the new connection at once but reads it only after closing this
+        one, and closing waits for this one's blocking read: its 3 s receive timeout, fixed in
+        slack_sdk. A short timeout on the connection being given up ends that wait in a moment.
+        Only this one: on a live connection a short timeout could split a slow frame."""
+        sock = getattr(session, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.settimeout(RETIRING_RECEIVE_TIMEOUT)
 
 
 def connect(handler: SocketModeHandler, settings: Settings) -> None:
