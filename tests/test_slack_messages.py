@@ -14,6 +14,7 @@ from bot.slack.messages import (
     ATTACHMENT_NOTE,
     ATTACHMENT_ONLY_NOTE,
     AuthorMessage,
+    addresses_bot,
     author_answer,
     rich_text_to_wire,
 )
@@ -198,3 +199,11 @@ def test_rich_text_quotes_code_and_emoji_read_as_slack_writes_them() -> None:
 
 def _item(*inline: dict[str, Any]) -> dict[str, Any]:
     return {"type": "rich_text_section", "elements": list(inline)}
+
+
+def test_a_message_begins_with_the_address_or_talks_about_the_bot() -> None:
+    """`<@BOT> help` is said to the bot; `ask <@BOT>` is said about it."""
+    assert addresses_bot(event("AppMentionPayload", f"<@{BOT}> help"), BOT)
+    assert addresses_bot(event("AppMentionPayload", f"<@{BOT}|milestone-bot>: help"), BOT)
+    assert not addresses_bot(event("AppMentionPayload", f"ask <@{BOT}> later"), BOT)
+    assert not addresses_bot(event("MessagePayload", "help"), None)

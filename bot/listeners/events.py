@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltContext
 
+from bot.errors import StoreError
 from bot.listeners.binding import bound
 from bot.log import get_logger
 from bot.slack.conversation import Origin
-from bot.slack.messages import author_answer
+from bot.slack.messages import addresses_bot, author_answer
 
 if TYPE_CHECKING:
     from bot.listeners.services import Services
@@ -25,7 +26,7 @@ log = get_logger()
 def register(app: App, services: Services) -> None:
     app.event("message")(bound(message_posted, services))
     # A message that mentions the bot comes as both; the store takes the answer once.
-    app.event("app_mention")(bound(message_posted, services))
+    app.event("app_mention")(bound(bot_mentioned, services))
     app.event("app_uninstalled")(app_uninstalled)
     app.event("tokens_revoked")(app_uninstalled)
 
@@ -61,6 +62,40 @@ def message_posted(
     if answer is not None:
         services.conversations.message(origin, {**event, "text": answer.text}, answer.notes)
     # message_deleted, bot posts, joins and other subtypes are not answers.
+
+
+def bot_mentioned(
+    event: dict[str, Any],
+    body: dict[str, Any],
+    context: BoltContext | None = None,
+    *,
+    services: Services,
+) -> None:
+    """`@milestone-bot ...`: an answer in a draft's thread; said to the bot anywhere else,
+    the author is told (only them) how to start a draft."""
+    message_posted(event, body, context, services=services)
+    bot_user = context.get("bot_user_id") if context is not None else None
+    if not addresses_bot(event, bot_user):
+        return
+    conversations = services.conversations
+    origin = message_origin(event, body)
+    channel, thread_ts = event.get("channel", ""), event.get("thread_ts")
+    try:
+        in_draft = conversations.locate(origin.team, channel, thread_ts, origin.user, "")
+    except StoreError:
+        return  # message_posted has said what went wrong
+    if in_draft is None:
+        conversations.poster.ephemeral(
+            channel, origin.user, mention_hint(services.settings.slack_command), thread_ts=thread_ts
+        )
+
+
+def mention_hint(command: str) -> str:
+    return (
+        f"I draft Reliability Milestone issues in a thread: `{command} new Bound cancel retries` "
+        f"starts one (`{command} help` says more). In a draft's thread, each message of yours "
+        "answers the question asked."
+    )
 
 
 def app_uninstalled(event: dict[str, Any], body: dict[str, Any]) -> None:

@@ -11,6 +11,8 @@ and notes to tell the author, or None when the event is not someone answering.
 * Lists typed in Slack's composer arrive as `rich_text_list` elements; when there are any,
   the answer is read from the rich_text block (one item per line, numbered from the list's
   offset) rather than from the fallback `text`.
+* `@bot ...` outside a draft's thread is not an answer; the listener points the author to
+  the slash command (`addresses_bot`).
 * Every other subtype (`bot_message`, `message_deleted`, `message_changed`, joins, topic
   changes, …), the bot's own posts and hidden messages are not answers: None.
 """
@@ -56,6 +58,14 @@ def author_answer(event: Mapping[str, Any], bot_user_id: str | None = None) -> A
     if not has_files:
         return AuthorMessage(text) if text.strip() else None
     return AuthorMessage(text, (ATTACHMENT_NOTE if text.strip() else ATTACHMENT_ONLY_NOTE,))
+
+
+def addresses_bot(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
+    """Whether the message begins with `<@BOT>`: said to the bot, not about it."""
+    if not bot_user_id:
+        return False
+    text = str(event.get("text") or "")
+    return _without_address(text, bot_user_id) != text
 
 
 def _without_address(text: str, bot_user_id: str | None) -> str:

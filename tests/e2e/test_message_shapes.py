@@ -186,3 +186,25 @@ def test_what_is_not_someone_answering_moves_nothing(
     said(alice, seen, "Question 2 of")
     assert len(view.journal(draft(bot, alice).id)) == before + 1
     wait_until(lambda: draft(bot, alice).title == "Bound cancel retries", what="the title")
+
+
+def test_said_to_the_bot_outside_a_draft_points_to_the_command(
+    alice: Author, requests: SlackRequests, slack: SlackEmulator
+) -> None:
+    """`@milestone-bot ...` in the channel gets the author alone a hint of how to start; a
+    mention inside a sentence is talk about the bot, and gets nothing."""
+
+    def hints() -> list[str]:
+        return [
+            m.text or ""
+            for m in slack.messages(alice.channel, viewer=alice.user)
+            if m.is_ephemeral and "starts one" in (m.text or "")
+        ]
+
+    mention = f"<@{slack.bot_user_id}>"
+    send(alice, requests, "AppMentionPayload", f"{mention} can you help?", thread_ts=None)
+    (hint,) = wait_until(hints, what="the hint")
+    assert "/milestone new" in hint
+    send(alice, requests, "AppMentionPayload", f"ask {mention} about it", thread_ts=None)
+    send(alice, requests, "AppMentionPayload", f"{mention} and again", thread_ts=None)
+    wait_until(lambda: len(hints()) == 2, what="the second hint")
