@@ -151,6 +151,15 @@ def build_services(
         if core.github is not None
         else None
     )
+    home = HomePublisher(
+        store=core.store,
+        flow=core.flow,
+        template=core.template,
+        client=client,
+        command=command,
+        default_repository=settings.github_repository,
+    )
+    reminders.home_note = home.notify  # the digest's controls clicked on a Home say so there
     return Services(
         settings=settings,
         store=core.store,
@@ -164,14 +173,7 @@ def build_services(
         login_links=logins,
         templates=core.templates,
         repositories=build_channel_repositories(core, client),
-        home=HomePublisher(
-            store=core.store,
-            flow=core.flow,
-            template=core.template,
-            client=client,
-            command=command,
-            default_repository=settings.github_repository,
-        ),
+        home=home,
     )
 
 

@@ -31,6 +31,7 @@ from slack_sdk.models.views import View
 
 from bot.home.data import DraftItem, HomeData
 from bot.reminders.blocks import ACTION_MUTE, issue_blocks, issue_link
+from bot.reminders.digests import HOME_WINDOW
 from bot.slack.text import markdown_to_slack
 from flows.draft import DraftStatus
 from flows.template import Template
@@ -129,7 +130,9 @@ def issue_home_blocks(
     template: Template, issue: TrackedIssue, index: int, now: datetime
 ) -> list[dict[str, Any]]:
     """A filed issue: its link and gates settled, each gate left with the digest's menu,
-    Mute, and Snooze for this issue."""
+    Mute, and Snooze for this issue. The digest's controls carry the window key
+    `home:<author>`, so what they did is said on the author's Home."""
+    window = f"{HOME_WINDOW}{issue.author}"
     left = issue.left(template)
     total = len(template.gate_labels)
     settled = total - len(left)
@@ -147,12 +150,12 @@ def issue_home_blocks(
         mute = ButtonElement(
             text=PlainTextObject(text="Mute this issue"),
             action_id=f"{ACTION_MUTE}_{index}",
-            value=_value(d=issue.draft_id, k=""),
+            value=_value(d=issue.draft_id, k=window),
         )
     blocks = [_section(head_text, mute)]
     if not left:
         return blocks
-    blocks += issue_blocks(template, issue, index, "")[1:]  # the digest's per-gate menus
+    blocks += issue_blocks(template, issue, index, window)[1:]  # the digest's per-gate menus
     blocks.append(
         ActionsBlock(
             block_id=f"issue:{issue.draft_id}",

@@ -225,7 +225,7 @@ def test_gate_controls_on_the_home_settle_on_github_snooze_and_mute(
     requests: SlackRequests, slack: SlackEmulator, gh: GitHubEmulator, tmp_path: Path
 ) -> None:
     """Done ticks the box on GitHub and the Home counts it; Snooze and Mute act on that
-    issue alone and say so at the top of the Home."""
+    issue alone; each says what it did at the top of the Home."""
     issue = file_issue(tmp_path, gh, slack, "Reconcile before retry")
     other = file_issue(tmp_path, gh, slack, "Cap replace storms")
     open_home(requests, slack, ALICE)
@@ -244,6 +244,7 @@ def test_gate_controls_on_the_home_settle_on_github_snooze_and_mute(
         what="the box ticked on GitHub",
     )
     wait_home(slack, ALICE, "1/15 gates settled")
+    assert f"Ticked “{UNIT}”" in wait_home(slack, ALICE, "Ticked")  # what Done did, on top
     snooze = next(
         e["action_id"]
         for b in slack.home(ALICE)["blocks"]  # type: ignore[index]
@@ -265,6 +266,7 @@ def test_gate_controls_on_the_home_settle_on_github_snooze_and_mute(
     )
     home_click(requests, slack, ALICE, mute)
     wait_home(slack, ALICE, "(muted)")
+    assert "no more reminders for it" in wait_home(slack, ALICE, "Muted")
     with Store(db_path(tmp_path)).session() as s:
         assert s.tracked.get(issue.draft_id).muted  # type: ignore[union-attr]
         assert not s.tracked.get(other.draft_id).muted  # type: ignore[union-attr]
