@@ -2,8 +2,8 @@
 
 A Home click has no response_url, so what it says back shows at the top of the Home (the
 publisher's notice). The gates' Done / Not applicable menus and Mute on the Home are the
-digest's controls, handled by bot/listeners/actions.py; the Home follows what they change
-through the publisher's refresh.
+digest's controls, handled by bot/listeners/actions.py: their window key `home:<user>` sends
+what they did to the Home's notice (Reminders.home_note), and the refresh shows the change.
 """
 
 from __future__ import annotations
