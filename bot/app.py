@@ -37,6 +37,7 @@ from bot.settings import ConfigError, Settings
 from bot.slack.conversation import Filer
 from bot.slack.poster import SlackPoster
 from bot.slack.users import UserDirectory
+from bot.storage.draft_templates import DraftTemplates
 from bot.storage.store import Store
 from flows import engine
 from flows.questions import Flow, build_flow
@@ -54,6 +55,7 @@ class Core:
     store: Store
     github: GitHubAccess | None  # None when no GITHUB_* setting is set
     templates: TemplateSource | None = None  # each repository's template (issue 15)
+    draft_templates: DraftTemplates | None = None  # the version each draft started with
 
 
 def build_core(settings: Settings, *, store: Store | None = None) -> Core:
@@ -69,7 +71,8 @@ def build_core(settings: Settings, *, store: Store | None = None) -> Core:
         repo_path=settings.template_repo_path,
         override=settings.template_path is not None,
     )
-    return Core(settings, template, flow, store, github, templates)
+    drafts = DraftTemplates(store, flow, ask_assignee=github is not None)
+    return Core(settings, template, flow, store, github, templates, drafts)
 
 
 def build_sweeper(core: Core, slack: WebClient | None) -> Sweeper:
@@ -137,6 +140,9 @@ def build_services(
         users=users,
         command=command,
         filer=filer,
+        templates=core.draft_templates,
+        template_source=core.templates,
+        default_repository=settings.github_repository,
     )
     reminders = Reminders(
         store=core.store,

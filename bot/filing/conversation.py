@@ -10,18 +10,25 @@ after_preview) it:
   and refuses one GitHub doesn't know (journaled as rejected); when GitHub can't be asked,
   the login is taken as typed rather than blocking the draft;
 * stores the answer (or the skip) on the Slack user (bot.filing.logins);
-* follows each preview with the file touch plan's unknown paths ("new file?").
+* follows each preview with the file touch plan's unknown paths ("new file?"), checked in
+  the draft's own repository;
+* starts each draft in its channel's repository with the template that repository keeps
+  (bot.filing.templates: the version, the line when it can't serve, the notice at the
+  preview when it changed since, `/milestone rebase`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.filing.logins import ASKED_KEY, ASSIGNEE, checked_login, remember_login
 from bot.filing.once import FilingService
+from bot.filing.router import FilingRouter
 from bot.filing.slack_filer import SlackFiler
+from bot.filing.templates import RepositoryTemplates
 from bot.github.client import GitHubAccess
+from bot.github.templates import TemplateSource
 from bot.github.touch_check import FileTouchChecker, touch_note
 from bot.github.users import GitHubLogins
 from bot.slack.blocks import text_blocks
@@ -40,11 +47,15 @@ from flows.questions import parse_github_login
 
 
 @dataclass
-class GitHubConversations(Conversations):
+class GitHubConversations(RepositoryTemplates, Conversations):
     """Conversations when the bot files on GitHub; see the module docstring."""
 
     logins: GitHubLogins | None = None
     touch_checker: FileTouchChecker | None = None
+    access: GitHubAccess | None = None
+    template_source: TemplateSource | None = None
+    default_repository: str | None = None
+    _checkers: dict[str, FileTouchChecker] = field(default_factory=dict)
 
     @property
     def asks_login(self) -> bool:
@@ -93,7 +104,7 @@ class GitHubConversations(Conversations):
                 return None
             answered = state.model_copy(update={"answered": (*state.answered, ASSIGNEE)})
             known = draft.model_copy(update={"flow": answered, "assignee": user.github_login or ""})
-            outcome = engine.start(self.flow, known)
+            outcome = engine.start(self.flow_for(known, s), known)
             stored = s.drafts.record(
                 draft,
                 outcome.draft,
@@ -106,17 +117,31 @@ class GitHubConversations(Conversations):
         return stored, outcome
 
     def after_preview(self, draft: Draft, location: Location) -> None:
-        """The file touch plan's unknown paths, under the preview."""
-        if self.touch_checker is None or draft.status is DraftStatus.FILED:
+        """The file touch plan's unknown paths, under the preview; and, once, that the
+        repository's template changed since the draft started."""
+        if draft.status is DraftStatus.FILED:
             return
-        if not draft.file_touch_plan:
+        self.tell_template_changed(draft, location)
+        checker = self._touch_checker(draft)
+        if checker is None or not draft.file_touch_plan:
             return
-        note = touch_note(self.touch_checker.check(draft.file_touch_plan))
+        note = touch_note(checker.check(draft.file_touch_plan))
         if note:
             text = escape_mrkdwn(note)
             self.poster.post(
                 location.channel, text, thread_ts=location.thread_ts, blocks=text_blocks(text)
             )
+
+    def _touch_checker(self, draft: Draft) -> FileTouchChecker | None:
+        """The checker of the draft's own repository (the configured one's for older drafts)."""
+        if self.access is None or not draft.repository:
+            return self.touch_checker
+        key = draft.repository.lower()
+        if key == self.access.repository.lower():
+            return self.touch_checker
+        if key not in self._checkers:
+            self._checkers[key] = FileTouchChecker(self.access.for_repository(draft.repository))
+        return self._checkers[key]
 
 
 def build_conversations(
@@ -132,6 +157,11 @@ def build_conversations(
 ) -> Conversations:
     """The conversation service: with GitHub (a filer, login checks, the touch plan check)
     when `access` is given, else the plain one."""
+    github_only = {
+        name: kwargs.pop(name)
+        for name in ("template_source", "default_repository")
+        if name in kwargs
+    }
     common: dict[str, Any] = dict(
         store=store, template=template, poster=poster, users=users, command=command, **kwargs
     )
@@ -141,9 +171,16 @@ def build_conversations(
         filer=filer,
         logins=GitHubLogins(access),
         touch_checker=FileTouchChecker(access),
+        access=access,
+        **github_only,
         **common,
     )
     if filer is None:
-        service = FilingService(store, template, access, command=command)
+        templates = common.get("templates")
+        service: Any = (
+            FilingRouter(store, templates, access, command=command)
+            if templates is not None
+            else FilingService(store, template, access, command=command)
+        )
         conversations.filer = SlackFiler(service, store, poster, users, command)
     return conversations

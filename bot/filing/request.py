@@ -47,12 +47,16 @@ def issue_request(
             f"{repository} has no open GitHub milestone starting with "
             f"“{draft.target_milestone}”, so the issue has none."
         )
-    if draft.assignee:
-        payload["assignees"] = [draft.assignee]
+    # The author's login, then the template front matter's assignees, as GitHub's form does.
+    assignees = list(
+        dict.fromkeys([*([draft.assignee] if draft.assignee else []), *template.assignees])
+    )
+    if assignees:
+        payload["assignees"] = assignees
     asked = {
         "labels": list(issue.labels),
         "milestone": milestone[1] if milestone else None,
-        "assignees": [draft.assignee] if draft.assignee else [],
+        "assignees": assignees,
     }
     return IssueRequest(payload, asked, notes)
 

@@ -35,6 +35,7 @@ from bot.github.failures import classify
 from bot.github.paths import repo_path
 from bot.log import get_logger
 from flows.errors import TemplateError
+from flows.questions import build_flow
 from flows.template_version import TemplateVersion
 
 log = get_logger()
@@ -183,7 +184,7 @@ class TemplateSource:
             content=text, path=self.repo_path, repository=repository, sha=str(data.get("sha") or "")
         )
         try:
-            version.template()
+            build_flow(version.template())  # the questions need more than the headings
         except TemplateError as exc:
             entry = self._problem(repository, "invalid", str(exc), now, sha=version.sha)
             entry.etag = etag

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, Respond
 
 from bot.errors import NotDraftAuthor, UnknownDraft
+from bot.filing.templates import RepositoryTemplates
 from bot.listeners.binding import bound
 from bot.listeners.replies import refusal
 from bot.log import get_logger
@@ -45,6 +46,7 @@ def help_text(command: str) -> str:
             f"• `{command} status` your filed issues and the gates still left on them",
             f"• `{command} github-login NAME` the GitHub login your issues are assigned to",
             f"• `{command} repo [owner/name]` the repository this channel drafts for, or set it",
+            f"• `{command} rebase ID` move a draft onto its repository's current template",
             f"• `{command} help` this message",
             "In the thread, answer each question with one message. You can also type `back`, "
             "`skip`, `preview`, `edit <section>`, `file`, `cancel` or `help`.",
@@ -148,6 +150,17 @@ def channel_repository(asked: Asked, respond: Respond, services: Services) -> No
     services.repositories.answer(asked.origin, asked.rest, respond)
 
 
+def rebase_draft(asked: Asked, respond: Respond, services: Services) -> None:
+    """`rebase ID`: the draft moves onto its repository's current template."""
+    if not asked.rest:
+        which_draft(asked, respond, services)
+        return
+    if not isinstance(services.conversations, RepositoryTemplates):
+        respond(text=NO_GITHUB_REPOSITORY, response_type="ephemeral")
+        return
+    services.conversations.rebase(asked.origin, asked.rest, respond)
+
+
 def unknown_word(asked: Asked, respond: Respond, services: Services) -> None:
     """`help`, or a word the command doesn't know: the help, led by how to use it as a title."""
     command = services.settings.slack_command
@@ -173,5 +186,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "github-login": github_login,
     "status": gate_status,
     "repo": channel_repository,
+    "rebase": rebase_draft,
     "help": unknown_word,
 }

@@ -166,7 +166,7 @@ class Answering(Speaking):
             self._log.info("answer.stale_click", draft_id=draft.id, question_id=question_id)
             return _Step(draft)
         try:
-            outcome = engine.advance(self.flow, draft, text)
+            outcome = engine.advance(self.flow_for(draft, s), draft, text)
         except DraftReadOnly as exc:
             return _Step(draft, notice=str(exc))
         s.drafts.record(
@@ -336,7 +336,7 @@ class Answering(Speaking):
         if draft.author != origin.user or location is None:
             return None
         try:
-            outcome = engine.reanswer(self.flow, draft, question_id, new_text)
+            outcome = engine.reanswer(self.flow_for(draft, s), draft, question_id, new_text)
         except DraftReadOnly as exc:
             return _Edit(draft, location, question_id, None, read_only=str(exc))
         if refusal:

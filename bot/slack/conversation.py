@@ -19,6 +19,7 @@ from bot.slack.origin import Filer, Origin, Respond
 from bot.slack.poster import SlackPoster
 from bot.slack.speaking import STORE_FAILED
 from bot.slack.users import UserDirectory
+from bot.storage.draft_templates import DraftTemplates
 from bot.storage.drafts import Location
 from bot.storage.store import Session, Store
 from flows import engine
@@ -27,8 +28,9 @@ from flows.errors import InvalidAnswer
 from flows.outcome import Outcome
 from flows.questions import Flow
 from flows.template import Template
+from flows.template_version import TemplateVersion
 
-__all__ = ["Conversations", "Filer", "Origin", "Preset", "Respond"]
+__all__ = ["Conversations", "DraftOrigin", "Filer", "Origin", "Preset", "Respond"]
 
 log = get_logger()
 
@@ -47,6 +49,17 @@ class Preset:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class DraftOrigin:
+    """What a new draft starts with besides its author: the repository it files to and the
+    template version it is asked with (None: the default flow), and a line for the author
+    when the repository's own template can't serve (bot.filing.conversation fills it in)."""
+
+    repository: str = ""
+    version: TemplateVersion | None = None
+    notice: str = ""
+
+
 @dataclass
 class Conversations(Answering):
     store: Store
@@ -58,6 +71,7 @@ class Conversations(Answering):
     filer: Filer | None = None
     # Questions whose answers `check_answer` sees before the engine (see the hooks below).
     checked_questions: frozenset[str] = frozenset()
+    templates: DraftTemplates | None = None  # each draft's template version and flow
     _log: Any = field(default_factory=lambda: log)
 
     # ----- hooks: what a conversation with GitHub adds (bot/filing/conversation.py) -------
@@ -76,6 +90,11 @@ class Conversations(Answering):
 
     def after_preview(self, draft: Draft, location: Location) -> None:
         """Called after each preview is posted."""
+
+    def draft_origin(self, origin: Origin) -> DraftOrigin:
+        """The repository and template a draft started by `origin` gets (asked before the
+        unit of work that creates it: it may read GitHub)."""
+        return DraftOrigin()
 
     # ----- starting -------------------------------------------------------------------
 
@@ -119,6 +138,7 @@ class Conversations(Answering):
     ) -> tuple[Draft, Outcome, list[str]] | None:
         """The new draft, the engine's start, and what to tell the author about what they
         gave (a title or preset answer that couldn't be used); None for a repeated command."""
+        start = self.draft_origin(origin)
         with self.store.session() as s:
             # A slash command delivered twice (a retry, a double Enter) starts one draft.
             if origin.correlation_id and not s.deliveries.claim(
@@ -126,15 +146,23 @@ class Conversations(Answering):
             ):
                 self._log.info("command.duplicate", correlation_id=origin.correlation_id)
                 return None
-            draft = Draft(id=s.drafts.new_id(), author=origin.user)
+            draft = Draft(
+                id=s.drafts.new_id(),
+                author=origin.user,
+                repository=start.repository,
+                template_sha=start.version.sha if start.version else "",
+            )
+            if start.version is not None:
+                s.templates.keep(start.version)
+            flow = self.flow_for(draft, s)
             refusal = ""
             if title.strip():
                 try:
-                    draft = draft.with_changes(self.flow.question("title").parse(title, draft))
+                    draft = draft.with_changes(flow.question("title").parse(title, draft))
                 except InvalidAnswer as exc:
                     refusal = str(exc)
             if preset is None:
-                outcome = engine.start(self.flow, draft)
+                outcome = engine.start(flow, draft)
                 draft = s.drafts.create(
                     outcome.draft,
                     location=None,
@@ -160,6 +188,8 @@ class Conversations(Answering):
                 said.insert(
                     0, f"I couldn't use that title: {refusal} I'll ask for it in the thread."
                 )
+        if start.notice:
+            said.insert(0, start.notice)
         return draft, outcome, said
 
     def _start_preset(
@@ -172,8 +202,9 @@ class Conversations(Answering):
             draft, location=None, correlation_id=origin.correlation_id, **journaled
         )
         refusals = []
+        flow = self.flow_for(current, s)
         for question_id, text in preset.answers:
-            question = self.flow.question(question_id)
+            question = flow.question(question_id)
             try:
                 after = current.with_changes(question.parse(text, current))
             except InvalidAnswer as exc:
@@ -192,7 +223,7 @@ class Conversations(Answering):
                 question_id=question_id,
                 **journaled,
             )
-        outcome = engine.start(self.flow, current)
+        outcome = engine.start(flow, current)
         current = s.drafts.record(
             current, outcome.draft, kind="start", correlation_id=origin.correlation_id, **journaled
         )
@@ -256,7 +287,7 @@ class Conversations(Answering):
         with self.store.session(readonly=True) as s:
             rows = s.drafts.summaries(user)
             drafts = [s.drafts.get(r.id) for r in rows]
-        rows = [(d, *engine.progress(self.flow, d)) for d in drafts]
+        rows = [(d, *engine.progress(self.flow_for(d), d)) for d in drafts]
         return drafts_list_blocks(rows, self.command)
 
     def resume(self, origin: Origin, draft_id: str, respond: Respond) -> None:
@@ -285,7 +316,7 @@ class Conversations(Answering):
             location = self._thread_here(origin, draft, respond)
             if location is None:
                 return
-        outcome = engine.start(self.flow, draft)
+        outcome = engine.start(self.flow_for(draft), draft)
         self.poster.post(
             location.channel, "Picking up where you left off.", thread_ts=location.thread_ts
         )

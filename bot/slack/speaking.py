@@ -25,7 +25,8 @@ from flows.render import as_filed, render_issue
 from flows.template import Template
 
 if TYPE_CHECKING:
-    from bot.storage.store import Store
+    from bot.storage.draft_templates import DraftTemplates
+    from bot.storage.store import Session, Store
 
 # Said when the database refuses a unit of work (locked, read-only, unreadable). The unit of
 # work is one transaction, so it is rolled back whole: "nothing was recorded" is exact.
@@ -50,7 +51,12 @@ class Speaking:
     users: UserDirectory
     command: str
     filer: Filer | None
+    templates: DraftTemplates | None
     _log: Any
+
+    def flow_for(self, draft: Draft, s: Session | None = None) -> Flow:
+        """The flow `draft` is asked with: that of the template version it started with."""
+        return self.templates.flow_for(draft, s) if self.templates is not None else self.flow
 
     def _speak(
         self, draft: Draft, location: Location, outcome: Outcome, origin: Origin | None = None
@@ -88,9 +94,10 @@ class Speaking:
         )
 
     def post_preview(self, draft: Draft, location: Location, *, lead: str = "") -> None:
-        issue = render_issue(self.template, as_filed(draft))
+        flow = self.flow_for(draft)
+        issue = render_issue(flow.template, as_filed(draft))
         messages = preview_messages(issue.title, issue.body, lead=lead)
-        actions = preview_actions(self.flow, draft, filed=draft.status is DraftStatus.FILED)
+        actions = preview_actions(flow, draft, filed=draft.status is DraftStatus.FILED)
         if actions:
             if len(messages[-1]) + len(actions) <= 50:
                 messages[-1] = messages[-1] + actions

@@ -8,6 +8,8 @@ templates of their own) uses the bundled or configured template.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.storage.database import Transaction, iso
 from flows.template_version import TemplateVersion
 
@@ -33,6 +35,11 @@ class TemplateVersions:
             ],
         )
 
+    def all(self) -> list[TemplateVersion]:
+        """Every version kept, oldest first."""
+        rows = self._db.query("SELECT * FROM template_versions ORDER BY first_used_at, sha")
+        return [_version(row) for row in rows]
+
     def get(self, sha: str, repository: str | None = None) -> TemplateVersion | None:
         """The version with `sha` as `repository` keeps it (None: the bundled or configured)."""
         rows = list(
@@ -43,10 +50,13 @@ class TemplateVersions:
         )
         if not rows:
             return None
-        row = rows[0]
-        return TemplateVersion(
-            content=row["content"],
-            path=row["path"],
-            repository=row["repository"] or None,
-            sha=row["sha"],
-        )
+        return _version(rows[0])
+
+
+def _version(row: dict[str, Any]) -> TemplateVersion:
+    return TemplateVersion(
+        content=row["content"],
+        path=row["path"],
+        repository=row["repository"] or None,
+        sha=row["sha"],
+    )
