@@ -83,6 +83,7 @@ def build_sweeper(core: Core, slack: WebClient | None) -> Sweeper:
         settings=core.settings,
         slack=slack,
         github=core.github,
+        draft_templates=core.draft_templates,
     )
 
 
@@ -151,6 +152,7 @@ def build_services(
         cadence=cadence_from(settings),
         default_tz=settings.reminder_default_tz,
         command=command,
+        draft_templates=core.draft_templates,
     )
     logins = (
         LoginLinks(core.store, GitHubLogins(core.github), users, command)
@@ -178,6 +180,7 @@ def build_services(
         github=core.github,
         login_links=logins,
         templates=core.templates,
+        draft_templates=core.draft_templates,
         repositories=build_channel_repositories(core, client),
         home=home,
     )

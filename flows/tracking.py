@@ -13,6 +13,7 @@ observations in.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -66,11 +67,14 @@ class TrackedIssue:
     def key(self) -> str:
         return f"{self.repository}#{self.number}"
 
-    def left(self, template: Template) -> list[tuple[str, str]]:
+    def left(self, template: Template | TemplateOf) -> list[tuple[str, str]]:
         """(section heading, label) of every gate not settled, in the template's order.
 
         A gate whose box is missing from the body counts as left, as flows.parse has it.
+        `template` may be the issue's template, or what gives each issue its own (its
+        repository's version, bot.storage.draft_templates).
         """
+        template = own_template(template, self)
         return [
             (template.heading(c.section).text, c.label)
             for c in template.gates
@@ -79,6 +83,15 @@ class TrackedIssue:
 
     def snoozed(self, now: datetime) -> bool:
         return self.snoozed_until is not None and self.snoozed_until > now
+
+
+# What gives a tracked issue its own template: the version its draft was filed with.
+TemplateOf = Callable[[TrackedIssue], Template]
+
+
+def own_template(template: Template | TemplateOf, issue: TrackedIssue) -> Template:
+    """The issue's template: `template` itself, or what it gives for the issue."""
+    return template if isinstance(template, Template) else template(issue)
 
 
 @dataclass(frozen=True)
@@ -126,7 +139,7 @@ def repository_of(draft: Draft, default: str | None) -> str | None:
 
 
 def observe(
-    issue: TrackedIssue, seen: Observation, template: Template, now: datetime
+    issue: TrackedIssue, seen: Observation, template: Template | TemplateOf, now: datetime
 ) -> TrackedIssue:
     """The issue after GitHub showed it as `seen` at `now`.
 
@@ -139,6 +152,7 @@ def observe(
         and seen.remote_updated_at < issue.remote_updated_at
     ):
         return issue
+    template = own_template(template, issue)
     digest = body_hash(seen.body)
     if digest == issue.body_hash:
         gates = dict(issue.gates)  # the same body holds the same gates: no need to parse it

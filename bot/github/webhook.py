@@ -35,6 +35,7 @@ from bot.github.issues import observation
 from bot.github.pull_links import checks_changed, record_pull
 from bot.github.templates import TemplateSource
 from bot.log import get_logger
+from bot.storage.draft_templates import DraftTemplates
 from bot.storage.store import Session, Store
 from flows import tracking
 from flows.draft import DraftStatus
@@ -76,10 +77,12 @@ class GitHubWebhook:
         template: Template,
         secret: SecretStr | str | None,
         templates: TemplateSource | None = None,
+        draft_templates: DraftTemplates | None = None,
     ) -> None:
         self.store = store
         self.template = template
         self.templates = templates  # `push` events refresh a repository's template
+        self.draft_templates = draft_templates  # each issue's gates by its draft's template
         self._secret = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> WebhookReply:
@@ -214,4 +217,9 @@ class GitHubWebhook:
                     tracked, new_repository, new_number, new_issue.get("html_url") or ""
                 )
             return tracking.gone(tracked, SeenFrom.WEBHOOK, s.now)
-        return tracking.observe(tracked, observation(issue, SeenFrom.WEBHOOK), self.template, s.now)
+        own = (
+            self.draft_templates.issue_templates(s)
+            if self.draft_templates is not None
+            else self.template
+        )
+        return tracking.observe(tracked, observation(issue, SeenFrom.WEBHOOK), own, s.now)

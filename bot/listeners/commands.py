@@ -137,7 +137,11 @@ def github_login(asked: Asked, respond: Respond, services: Services) -> None:
 
 def gate_status(asked: Asked, respond: Respond, services: Services) -> None:
     text, blocks = status_reply(
-        services.store, services.template, asked.origin.user, services.settings.github_repository
+        services.store,
+        services.template,
+        asked.origin.user,
+        services.settings.github_repository,
+        services.draft_templates,
     )
     respond(text=text, blocks=blocks, response_type="ephemeral")
 

@@ -15,6 +15,7 @@ from bot.reminders.digests import Reminders
 from bot.settings import Settings
 from bot.slack.conversation import Conversations
 from bot.slack.users import UserDirectory
+from bot.storage.draft_templates import DraftTemplates
 from bot.storage.store import Store
 from flows.questions import Flow
 from flows.template import Template
@@ -36,4 +37,5 @@ class Services:
     login_links: LoginLinks | None = None  # `/milestone github-login`, with GitHub only
     home: HomePublisher | None = None  # the App Home; built by bot.app
     templates: TemplateSource | None = None  # each repository's template; built by bot.app
+    draft_templates: DraftTemplates | None = None  # the version each draft started with
     repositories: ChannelRepositoryService | None = None  # `/milestone repo`; built by bot.app

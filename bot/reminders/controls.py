@@ -32,7 +32,8 @@ def settle_gate(
     state: GateState,
 ) -> Settled:
     """Settle the gate `value` names (its draft `d`, its gate hash `g`) as `state`."""
-    label = gate_by_hash(reminders.template, str(value.get("g", "")))
+    template = reminders.template_of(str(value.get("d", "")))
+    label = gate_by_hash(template, str(value.get("g", "")))
     if label is None:
         return Settled(False, "That gate is no longer in the template; tick it on GitHub.")
     if github is None:

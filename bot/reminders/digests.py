@@ -50,14 +50,15 @@ from bot.reminders.schedule import zone as time_zone
 from bot.settings import Settings
 from bot.slack.poster import SlackPoster, slack_error
 from bot.slack.users import SLACK_USER, UserDirectory
-from bot.storage.store import Store
+from bot.storage.draft_templates import DraftTemplates
+from bot.storage.store import Session, Store
 from flows import tracking
 from flows.draft import GateState, GateStatus
 from flows.evidence import GateEvidence
 from flows.gate_edit import set_gate
 from flows.parse import parse_issue
 from flows.template import Template
-from flows.tracking import IssueState, SeenFrom, TrackedIssue
+from flows.tracking import IssueState, SeenFrom, TemplateOf, TrackedIssue
 
 log = get_logger()
 
@@ -200,9 +201,11 @@ class Reminders:
         cadence: Cadence,
         command: str,
         default_tz: str = "UTC",
+        draft_templates: DraftTemplates | None = None,
     ) -> None:
         self.store = store
         self.template = template
+        self.draft_templates = draft_templates  # each issue's own template version
         self.cadence = cadence
         self.command = command  # the slash command, named in what the digest says
         self.default_tz = default_tz
@@ -211,6 +214,18 @@ class Reminders:
         # Where a control clicked on someone's App Home says what it did (its window key is
         # HOME_WINDOW + their user id; there is no digest message to rewrite).
         self.home_note: Callable[[str, str], None] | None = None
+
+    def _own(self, s: Session | None = None) -> Template | TemplateOf:
+        """Each tracked issue's template: its draft's version (one template without them)."""
+        if self.draft_templates is None:
+            return self.template
+        return self.draft_templates.issue_templates(s)
+
+    def template_of(self, draft_id: str, s: Session | None = None) -> Template:
+        """The template the draft `draft_id` was filed with (its gates, their hashes)."""
+        if self.draft_templates is None:
+            return self.template
+        return self.draft_templates.template_of_draft(draft_id, s)
 
     # ----- digests --------------------------------------------------------------------
 
@@ -227,7 +242,7 @@ class Reminders:
             return DigestOutcome(plan.author, plan.window_key, "taken", ids, detail)
         evidence, ticked_note = self._evidence(ids)
         blocks = digest_blocks(
-            self.template,
+            self._own(),
             plan.issues,
             plan.window_key,
             command=self.command,
@@ -237,7 +252,7 @@ class Reminders:
         try:
             response = self.sender.chat_postMessage(
                 channel=plan.author,
-                text=digest_text(self.template, plan.issues),
+                text=digest_text(self._own(), plan.issues),
                 blocks=blocks,
                 unfurl_links=False,
             )
@@ -311,7 +326,7 @@ class Reminders:
             if location is None:
                 continue
             text = thread_note_text(
-                issue, len(issue.left(self.template)), issue.digests_without_change
+                issue, len(issue.left(self._own())), issue.digests_without_change
             )
             if self.poster.post(location.channel, text, thread_ts=location.thread_ts):
                 noted.append(draft_id)
@@ -337,7 +352,7 @@ class Reminders:
             snoozed_note = f"Snoozed until {_local(until, tz)}: nothing from me before then."
         evidence, _ = self._evidence([i.draft_id for i in listed])
         blocks = digest_blocks(
-            self.template,
+            self._own(),
             listed,
             window_key,
             command=self.command,
@@ -345,7 +360,7 @@ class Reminders:
             snoozed_note=snoozed_note,
             evidence=evidence,
         )
-        return digest_text(self.template, listed), blocks
+        return digest_text(self._own(), listed), blocks
 
     def _evidence(self, draft_ids: Sequence[str]) -> tuple[dict[str, dict[str, GateEvidence]], str]:
         """Per issue, the evidence its linked pull requests hold (bot/reminders/evidence.py),
@@ -354,7 +369,7 @@ class Reminders:
         ticked: list[str] = []
         with self.store.session(readonly=True) as s:
             for draft_id in draft_ids:
-                result = assessment(s, self.template, draft_id)
+                result = assessment(s, self.template_of(draft_id, s), draft_id)
                 if result is not None:
                     found[draft_id] = result.gates
                 state = s.evidence.state(draft_id)
@@ -430,17 +445,18 @@ class Reminders:
             )
         link = issue_link(issue)
         done = state.status is GateStatus.CHECKED
+        template = self.template_of(draft_id)
         for _ in range(SETTLE_ATTEMPTS):
             read = github.get(issue.repository, issue.number)
             if read.gone or read.data is None:
                 self._record_gone(draft_id)
                 return Settled(False, f"{link} is gone from GitHub, so I stopped reminding you.")
             body = read.data.get("body") or ""
-            if parse_issue(self.template, body).gates.get(label, GateState()).settled:
+            if parse_issue(template, body).gates.get(label, GateState()).settled:
                 self._record(draft_id, read, SeenFrom.DONE_BUTTON)
                 return Settled(True, f"“{label}” was already ticked on {link}; I left it as is.")
             try:
-                edited = set_gate(self.template, body, label, state)
+                edited = set_gate(template, body, label, state)
             except (KeyError, ValueError):
                 return Settled(
                     False,
@@ -454,7 +470,7 @@ class Reminders:
             check = github.get(issue.repository, issue.number)
             if check.data is None:
                 continue
-            settled = parse_issue(self.template, check.data.get("body") or "").gates.get(label)
+            settled = parse_issue(template, check.data.get("body") or "").gates.get(label)
             if settled is not None and settled.settled:
                 self._record(draft_id, check, SeenFrom.DONE_BUTTON)
                 log.info("gate.settled", draft_id=draft_id, gate=label, status=state.status.value)
@@ -478,7 +494,7 @@ class Reminders:
         with self.store.session() as s:
             issue = s.tracked.get(draft_id)
             if issue is not None:
-                s.tracked.save(tracking.observe(issue, now_seen, self.template, s.now))
+                s.tracked.save(tracking.observe(issue, now_seen, self._own(s), s.now))
 
     def _record_gone(self, draft_id: str) -> None:
         with self.store.session() as s:

@@ -168,10 +168,11 @@ def tick_with_evidence(
     reminders: Reminders, github: GitHubAccess | None, user: str, value: dict[str, Any]
 ) -> Settled:
     """The digest's Tick with evidence: the proof as it stands now goes on the box's line."""
-    label = gate_by_hash(reminders.template, str(value.get("g", "")))
     draft_id = str(value.get("d", ""))
+    template = reminders.template_of(draft_id)
+    label = gate_by_hash(template, str(value.get("g", "")))
     with reminders.store.session(readonly=True) as s:
-        result = assessment(s, reminders.template, draft_id) if label else None
+        result = assessment(s, template, draft_id) if label else None
         tracked = s.tracked.get(draft_id)
     gate = result.gates.get(label) if result is not None and label else None
     if gate is None or not gate.found:

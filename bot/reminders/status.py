@@ -14,10 +14,11 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlo
 from bot.reminders.blocks import issue_link
 from bot.reminders.evidence import plan_summary
 from bot.slack.text import escape_mrkdwn
+from bot.storage.draft_templates import DraftTemplates
 from bot.storage.store import Store
 from flows import tracking
 from flows.template import Template
-from flows.tracking import IssueState, SeenFrom, TrackedIssue
+from flows.tracking import IssueState, SeenFrom, TemplateOf, TrackedIssue
 
 MAX_BLOCKS = 50
 
@@ -34,7 +35,7 @@ def _age(seen: datetime | None, now: datetime) -> str:
 
 
 def _issue_block(
-    template: Template, issue: TrackedIssue, now: datetime, plan: str = ""
+    template: Template | TemplateOf, issue: TrackedIssue, now: datetime, plan: str = ""
 ) -> dict[str, Any]:
     left = issue.left(template)
     marks = []
@@ -62,9 +63,14 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def status_reply(
-    store: Store, template: Template, user: str, default_repository: str | None
+    store: Store,
+    template: Template,
+    user: str,
+    default_repository: str | None,
+    draft_templates: DraftTemplates | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """(text, blocks) for the author's `/milestone status`."""
+    """(text, blocks) for the author's `/milestone status`: their issues across every
+    repository, each with its own template's gates."""
     with store.session() as s:
         now = s.now
         for draft in s.drafts.filed_untracked():
@@ -75,8 +81,15 @@ def status_reply(
                 filed_at = draft.updated_at or now
                 s.tracked.save(tracking.from_draft(draft, repository, filed_at))
         issues = s.tracked.issues(author=user, states=(IssueState.OPEN.value,))
-        plans = {i.draft_id: plan_summary(s, template, i.draft_id) for i in issues}
-    waiting = [i for i in issues if i.left(template)]
+        own = {
+            i.draft_id: draft_templates.template_of_draft(i.draft_id, s)
+            if draft_templates is not None
+            else template
+            for i in issues
+        }
+        plans = {i.draft_id: plan_summary(s, own[i.draft_id], i.draft_id) for i in issues}
+    templates: TemplateOf = lambda issue: own[issue.draft_id]  # noqa: E731
+    waiting = [i for i in issues if i.left(templates)]
     if not waiting:
         settled = len(issues)
         text = (
@@ -85,7 +98,7 @@ def status_reply(
             else "You have no open milestone issues filed through me."
         )
         return text, [_section(text)]
-    total = sum(len(i.left(template)) for i in waiting)
+    total = sum(len(i.left(templates)) for i in waiting)
     lead = (
         f"*Your milestone issues with gates left* ({total} gate{'s' if total != 1 else ''}, "
         f"{len(waiting)} issue{'s' if len(waiting) != 1 else ''}). Tick them on GitHub, "
@@ -93,7 +106,7 @@ def status_reply(
     )
     blocks = [_section(lead)]
     for issue in waiting[: MAX_BLOCKS - 2]:
-        blocks.append(_issue_block(template, issue, now, plans.get(issue.draft_id, "")))
+        blocks.append(_issue_block(templates, issue, now, plans.get(issue.draft_id, "")))
     if len(waiting) > MAX_BLOCKS - 2:
         more = len(waiting) - (MAX_BLOCKS - 2)
         blocks.append(

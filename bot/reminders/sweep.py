@@ -59,11 +59,12 @@ from bot.settings import Settings
 from bot.slack.poster import SlackPoster
 from bot.slack.users import UserDirectory
 from bot.storage.database import utc_now
-from bot.storage.store import Store
+from bot.storage.draft_templates import DraftTemplates
+from bot.storage.store import Session, Store
 from bot.storage.tracked import IssueCursor
 from flows import tracking
 from flows.template import Template
-from flows.tracking import IssueState, SeenFrom, TrackedIssue
+from flows.tracking import IssueState, SeenFrom, TemplateOf, TrackedIssue
 
 log = get_logger()
 
@@ -143,9 +144,11 @@ class Sweeper:
         settings: Settings,
         slack: WebClient | None,
         github: GitHubAccess | None,
+        draft_templates: DraftTemplates | None = None,
     ) -> None:
         self.store = store
         self.template = template
+        self.draft_templates = draft_templates  # each issue's own template version
         self.settings = settings
         self.slack = slack
         self.github = github
@@ -158,10 +161,17 @@ class Sweeper:
                 cadence=self.cadence,
                 command=settings.slack_command,
                 default_tz=settings.reminder_default_tz,
+                draft_templates=draft_templates,
             )
             if slack is not None
             else None
         )
+
+    def _own(self, s: Session | None = None) -> Template | TemplateOf:
+        """Each tracked issue's template: its draft's version (one template without them)."""
+        if self.draft_templates is None:
+            return self.template
+        return self.draft_templates.issue_templates(s)
 
     def sweep(self, now: datetime, *, dry_run: bool = False) -> SweepReport:
         if now.tzinfo is None:
@@ -185,7 +195,7 @@ class Sweeper:
             issues = s.tracked.issues(states=(IssueState.OPEN.value,))
         if dry_run:
             issues += adopted  # the dry run stores nothing, so it plans with them in memory
-        report.plans = plan_digests(now, issues, self.template, self.cadence, zones.name)
+        report.plans = plan_digests(now, issues, self._own(), self.cadence, zones.name)
         due = [p for p in report.plans if p.due and p.issues]
         if not dry_run and self.reminders is not None:
             if report.complete:
@@ -345,7 +355,7 @@ class Sweeper:
                 if issue is None or issue.state is IssueState.DELETED:
                     continue
                 seen = observation(item, SeenFrom.SWEEP)
-                updated = tracking.observe(issue, seen, self.template, now)
+                updated = tracking.observe(issue, seen, self._own(s), now)
                 s.tracked.save(replace(updated, verified_at=now))
                 report.observed += 1
 
@@ -384,7 +394,7 @@ class Sweeper:
                             current, moved_to, number, data.get("html_url", "")
                         )
                     seen = observation(data, SeenFrom.SWEEP, etag=read.etag)
-                    updated = tracking.observe(current, seen, self.template, now)
+                    updated = tracking.observe(current, seen, self._own(s), now)
                     s.tracked.save(replace(updated, verified_at=now))
                     report.observed += 1
             if self._stop(report, read.budget):
@@ -435,11 +445,19 @@ def start_sweep_loop(
     template: Template,
     slack: WebClient | None,
     github: GitHubAccess | None,
+    draft_templates: DraftTemplates | None = None,
 ) -> SweepLoop | None:
     """Start serve's sweep loop, unless REMINDER_SWEEP_MINUTES is 0."""
     if settings.reminder_sweep_minutes == 0:
         log.info("sweep.off", reason="REMINDER_SWEEP_MINUTES=0")
         return None
-    sweeper = Sweeper(store=store, template=template, settings=settings, slack=slack, github=github)
+    sweeper = Sweeper(
+        store=store,
+        template=template,
+        settings=settings,
+        slack=slack,
+        github=github,
+        draft_templates=draft_templates,
+    )
     log.info("sweep.started", every_minutes=settings.reminder_sweep_minutes)
     return SweepLoop(sweeper, settings.reminder_sweep_minutes).start()

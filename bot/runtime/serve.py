@@ -74,6 +74,7 @@ def _sweep_loop(settings: Settings, services: Services) -> None:
         template=services.template,
         slack=services.client,
         github=services.github,
+        draft_templates=services.draft_templates,
     )
 
 
@@ -103,6 +104,7 @@ def run_serve(args: argparse.Namespace) -> int:
         template=services.template,
         secret=settings.github_webhook_secret,
         templates=services.templates,
+        draft_templates=services.draft_templates,
     )
     assert settings.slack_signing_secret is not None
     web = create_web_app(

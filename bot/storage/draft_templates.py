@@ -13,14 +13,17 @@ opened inside another on the same thread.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.errors import UnknownDraft
 from bot.log import get_logger
-from flows.draft import Draft
+from flows.draft import Draft, DraftStatus
 from flows.errors import TemplateError
 from flows.questions import Flow, build_flow
 from flows.template import Template
 from flows.template_version import TemplateVersion
+from flows.tracking import TrackedIssue
 
 if TYPE_CHECKING:
     from bot.storage.store import Session, Store
@@ -38,6 +41,8 @@ class DraftTemplates:
         self._lock = threading.Lock()
         self._flows: dict[tuple[str, str], Flow] = {}
         self._versions: dict[tuple[str, str], TemplateVersion] = {}
+        # Filed drafts never change template: each tracked issue's draft is read once.
+        self._by_draft: dict[str, Draft] = {}
 
     @property
     def default_template(self) -> Template:
@@ -103,3 +108,26 @@ class DraftTemplates:
     def template_for(self, draft: Draft, s: Session | None = None) -> Template:
         """The template `draft` renders with."""
         return self.flow_for(draft, s).template
+
+    def template_of_draft(self, draft_id: str, s: Session | None = None) -> Template:
+        """The template of the draft `draft_id` (the default one for a draft not stored)."""
+        with self._lock:
+            draft = self._by_draft.get(draft_id)
+        if draft is None:
+            try:
+                if s is not None:
+                    draft = s.drafts.get(draft_id)
+                else:
+                    with self.store.session(readonly=True) as own:
+                        draft = own.drafts.get(draft_id)
+            except UnknownDraft:
+                return self.default.template
+            if draft.status is DraftStatus.FILED:
+                with self._lock:
+                    self._by_draft[draft_id] = draft
+        return self.template_for(draft, s)
+
+    def issue_templates(self, s: Session | None = None) -> Callable[[TrackedIssue], Template]:
+        """Each tracked issue's own template (flows.tracking.TemplateOf), read in `s` when
+        given (then only while it lasts), else each in a unit of work of its own."""
+        return lambda issue: self.template_of_draft(issue.draft_id, s)

@@ -9,9 +9,13 @@ renamed gate label, its own title prefix, labels and assignee.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,8 +23,16 @@ from bot.github.templates import DEFAULT_REPO_PATH
 from flows.draft import Draft
 from flows.render import as_filed, render_issue
 from flows.template import parse_template
-from tests.e2e.harness import Author, BotProcess, bot_environment, message_text, wait_until
-from tests.emulators.github_api import GitHubEmulator, Issue
+from flows.template_version import blob_sha
+from tests.e2e.harness import (
+    ROOT,
+    Author,
+    BotProcess,
+    bot_environment,
+    message_text,
+    wait_until,
+)
+from tests.emulators.github_api import Fault, GitHubEmulator, Issue
 from tests.emulators.github_contents import push
 from tests.emulators.github_webhooks import post_webhook
 from tests.emulators.slack_api import ALICE, BOB, RELIABILITY, SRE_PRIVATE, SlackEmulator
@@ -30,6 +42,7 @@ from tests.template_variants import (
     RENAMED_FROM,
     RENAMED_TO,
     bundled_text,
+    gate_without_boxes,
     payments_template,
 )
 
@@ -76,6 +89,9 @@ def seed(gh: GitHubEmulator) -> None:
         labels=["reliability", "payments"],
         files={DEFAULT_REPO_PATH: payments_template(), "execution/reconciler.py": ""},
     )
+    gh.add_repo("acme/plain", files={"README.md": "no template here"})
+    gh.add_repo("acme/broken", files={DEFAULT_REPO_PATH: gate_without_boxes()})
+    gh.add_repo("acme/revoked", files={DEFAULT_REPO_PATH: payments_template()})
 
 
 @pytest.fixture
@@ -230,3 +246,134 @@ def test_a_push_changes_the_next_draft_and_an_older_draft_is_told_and_rebases(
         assert getattr(after, name) == getattr(before, name)
     preview = "\n".join(message_text(m) for m in bob.say("none", expect="File issue"))
     assert NEW_GATE in preview
+
+
+def remind_at(bot: BotProcess, when: datetime) -> None:
+    """`milestone-bot remind --now WHEN` on the bot's database and settings."""
+    env = {**bot.env, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "remind", "--now", when.isoformat()],
+        cwd=bot.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def working_morning(after: datetime, tz: str) -> datetime:
+    """10:05 local on the first weekday at least four days after `after`."""
+    day = (after + timedelta(days=4)).astimezone(ZoneInfo(tz)).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(10, 5), ZoneInfo(tz))
+
+
+def digest_of(slack: SlackEmulator, user: str) -> str:
+    channel = slack.im_channel(user)
+    texts = [message_text(m) for m in slack.messages(channel) if m.is_bot]
+    return next(t for t in reversed(texts) if "Gates left on your Reliability" in t)
+
+
+def test_each_repositorys_reminders_list_its_own_gates(world: Any) -> None:
+    """After filing in both repositories, each author's digest lists the gates of the
+    template their issue was filed with."""
+    slack, gh, bot = world
+    alice = author(world, RELIABILITY)
+    bob = author(world, SRE_PRIVATE, BOB)
+    set_repository(bob, PAYMENTS)
+    for person, repository in ((alice, EXECUTION), (bob, PAYMENTS)):
+        draft_to_preview(person)
+        file_it(person, gh, repository)
+    filed = datetime.now(UTC)
+    remind_at(bot, working_morning(filed, "Europe/Berlin"))
+    remind_at(bot, working_morning(filed, "America/Los_Angeles"))
+    theirs = digest_of(slack, BOB)
+    assert EXTRA_GATE in theirs and RENAMED_TO in theirs and RENAMED_FROM not in theirs
+    hers = digest_of(slack, ALICE)
+    assert RENAMED_FROM in hers and EXTRA_GATE not in hers and RENAMED_TO not in hers
+
+
+def private_lines(slack: SlackEmulator, channel: str, user: str) -> list[str]:
+    return [
+        message_text(m)
+        for m in slack.messages(channel, viewer=user)
+        if m.is_ephemeral or m.source == "response_url"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("repository", "line"),
+    [
+        (
+            "acme/plain",
+            f"acme/plain has no `{DEFAULT_REPO_PATH}`, so this draft uses the bundled template.",
+        ),
+        (
+            "acme/broken",
+            f"`{DEFAULT_REPO_PATH}` in acme/broken can't be used (the section 'Acceptance "
+            "Criteria' has no checkboxes); fix the file on GitHub, or go on with the bundled "
+            "template.",
+        ),
+        (
+            "acme/revoked",
+            f"The bot can't read `{DEFAULT_REPO_PATH}` in acme/revoked (403 Resource not "
+            "accessible by personal access token): give it access to the repository "
+            "(contents: read), or go on with the bundled template.",
+        ),
+    ],
+)
+def test_a_template_that_cannot_serve_gets_one_line_and_the_bundled_one(
+    world: Any, repository: str, line: str
+) -> None:
+    """Missing, broken or unreadable: one line naming the repository and the file, and the
+    draft goes on with the bundled template; the channel keeps its repository."""
+    slack, gh, bot = world
+    bob = author(world, SRE_PRIVATE, BOB)
+    if repository == "acme/revoked":
+        # A fine-grained token without "Contents: read" on that repository.
+        refused = {"message": "Resource not accessible by personal access token"}
+        gh.inject("GET", f"/repos/{repository}/contents/*", Fault.custom(403, refused), times=99)
+    set_repository(bob, repository)
+    first = start_in_thread(bob)
+    assert "Question 1 of 17" in message_text(first[-1])
+    said = wait_until(
+        lambda: [
+            t
+            for t in private_lines(slack, SRE_PRIVATE, BOB)
+            if repository in t and "template" in t and "now drafts" not in t
+        ],
+        what="the line about the template",
+    )
+    assert said == [line]
+    draft = stored_draft(bot, bob.thread_ts or "")
+    assert draft.repository == repository and draft.template_sha == blob_sha(bundled_text())
+    preview = draft_to_preview_from_here(bob)
+    assert "[Reliability] Bound cancel/replace retries" in preview
+
+
+def draft_to_preview_from_here(person: Author) -> str:
+    for text in ANSWERS:
+        person.say(text)
+    return wait_until(lambda: preview_text(person), what="the preview")
+
+
+def start_in_thread(person: Author) -> list[Any]:
+    """`/milestone`, when a line only the author sees may come before the thread."""
+    slack = person.slack
+    before = {m.ts for m in slack.bot_messages(person.channel)}
+    person.command("")
+    root = wait_until(
+        lambda: next(
+            (
+                m
+                for m in slack.bot_messages(person.channel)
+                if m.ts not in before and not m.is_ephemeral and m.source != "response_url"
+            ),
+            None,
+        ),
+        what="the draft's root message",
+    )
+    person.thread_ts = root.ts
+    return wait_until(person.bot_replies, what="the first question")
