@@ -97,6 +97,12 @@ class Flow:
     def sections(self) -> tuple[Question, ...]:
         return self.questions + self.extras
 
+    @property
+    def offered(self) -> tuple[Question, ...]:
+        """The sections every `edit` list offers (a refusal, Slack's menu): those asked in
+        turn. An extra such as the roadmap reference is reached by name only."""
+        return self.questions
+
     def question(self, question_id: str) -> Question:
         for q in self.sections:
             if q.id == question_id:
@@ -117,7 +123,7 @@ class Flow:
         reference is reached by name, never offered), and suggests the nearest name.
         """
         wanted = " ".join(name.split()).casefold().strip("`")
-        listing = ", ".join(q.title for q in self.questions)
+        listing = ", ".join(q.title for q in self.offered)
         if not wanted:
             raise InvalidAnswer(f"Edit which section? Type `edit <section>`; one of: {listing}.")
         exact = [q for q in self.sections if wanted in (n.casefold() for n in q.names())]
@@ -132,7 +138,7 @@ class Flow:
             which = ", ".join(q.title for q in matches)
             raise InvalidAnswer(f"“{name}” could be {which}; type more of the name.")
         near = difflib.get_close_matches(
-            wanted, [n.casefold() for q in self.questions for n in q.names()], n=1, cutoff=0.7
+            wanted, [n.casefold() for q in self.offered for n in q.names()], n=1, cutoff=0.7
         )
         if near:
             raise InvalidAnswer(

@@ -154,7 +154,7 @@ def preview_actions(flow: Flow, draft: Draft, *, filed: bool = False) -> list[di
             text=PlainTextObject(text=q.title[:75]),
             value=action_value(draft.id, q.id, f"edit {q.title}"),
         )
-        for q in flow.sections
+        for q in flow.offered  # the sections the flow asks, as every edit list
     ][:100]
     elements: list[Any] = [
         ButtonElement(
