@@ -49,7 +49,8 @@ def help_text(command: str) -> str:
             f"• `{command} rebase ID` move a draft onto its repository's current template",
             f"• `{command} help` this message",
             "In the thread, answer each question with one message. You can also type `back`, "
-            "`skip`, `preview`, `edit <section>`, `file`, `cancel` or `help`.",
+            "`skip`, `none` (no answer), `preview`, `edit <section>`, `file`, `cancel` or "
+            "`help`, each as a message of its own.",
         ]
     )
 
