@@ -31,9 +31,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.builtin import SocketModeClient
 
 from bot.app import build_services, create_app
+from bot.errors import ConfigError
 from bot.log import configure_logging, get_logger
 from bot.runtime.serve import _background, announce_capabilities, settings_from, warn_if_ephemeral
-from bot.settings import ConfigError, Settings
+from bot.settings import Settings
 
 # Seconds the connection Slack asked to replace may block in a read (slack_sdk's is 3).
 RETIRING_RECEIVE_TIMEOUT = 0.05
