@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.errors import GitHubUnavailable
 from bot.github.client import GitHubAccess
-from bot.github.issues import IssueAccess
+from bot.github.repository_issues import RepositoryIssues
 from bot.log import get_logger
 from bot.reminders.blocks import gate_by_hash
 from bot.reminders.digests import Reminders, Settled
@@ -40,7 +40,7 @@ def settle_gate(
         return Settled(False, NO_GITHUB)
     try:
         return reminders.settle(
-            user, str(value.get("d", "")), label, state, IssueAccess(github.client())
+            user, str(value.get("d", "")), label, state, RepositoryIssues(github)
         )
     except GitHubUnavailable as exc:
         log.warning("gate.settle_failed", reason=str(exc))

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.errors import GitHubUnavailable, UnknownDraft
 from bot.github.client import GitHubAccess
-from bot.github.issues import IssueAccess
+from bot.github.repository_issues import RepositoryIssues
 from bot.log import get_logger
 from bot.reminders.blocks import gate_by_hash, issue_link
 from bot.reminders.controls import settle_gate
@@ -115,7 +115,7 @@ class EvidenceOutcomes:
             state = GateState(status=GateStatus.CHECKED, evidence=gate.reference)
             try:
                 settled = self.reminders.settle(
-                    issue.author, issue.draft_id, label, state, IssueAccess(self.github.client())
+                    issue.author, issue.draft_id, label, state, RepositoryIssues(self.github)
                 )
             except GitHubUnavailable as exc:
                 log.warning("gate.settle_failed", reason=str(exc))

@@ -42,6 +42,7 @@ from bot.github.issues import (
     observation,
     repository_from_url,
 )
+from bot.github.repository_issues import RepositoryIssues
 from bot.log import get_logger
 from bot.reminders.digests import (
     AuthorPlan,
@@ -252,7 +253,7 @@ class Sweeper:
     def _refresh(self, now: datetime, report: SweepReport) -> None:
         assert self.github is not None
         try:
-            access = IssueAccess(self.github.client())
+            access = RepositoryIssues(self.github)
             with self.store.session() as s:
                 tracked = s.tracked.issues(states=(IssueState.OPEN.value, IssueState.CLOSED.value))
             repositories: dict[str, datetime] = {}
