@@ -26,6 +26,7 @@ from bot.filing.repositories import ChannelRepositoryService
 from bot.github.client import GitHubAccess, build_github_access, github_configured
 from bot.github.templates import TemplateSource
 from bot.github.users import GitHubLogins
+from bot.home.controls import HomeReminders
 from bot.home.publisher import HomePublisher
 from bot.listeners import register_all
 from bot.listeners.failures import FailureReporter, bind_slack_correlation, keep_acks
@@ -121,6 +122,21 @@ def build_channel_repositories(core: Core, client: WebClient) -> ChannelReposito
     )
 
 
+def build_home(core: Core, client: WebClient, reminders: HomeReminders) -> HomePublisher:
+    """The App Home's publisher; the digest's controls clicked on a Home report to it."""
+    home = HomePublisher(
+        store=core.store,
+        flow=core.flow,
+        template=core.template,
+        client=client,
+        command=core.settings.slack_command,
+        default_repository=core.settings.github_repository,
+        draft_templates=core.draft_templates,
+    )
+    reminders.home_note = home.notify
+    return home
+
+
 def build_services(
     settings: Settings,
     *,
@@ -145,7 +161,7 @@ def build_services(
         template_source=core.templates,
         default_repository=settings.github_repository,
     )
-    reminders = Reminders(
+    reminders = HomeReminders(
         store=core.store,
         template=core.template,
         client=client,
@@ -159,15 +175,6 @@ def build_services(
         if core.github is not None
         else None
     )
-    home = HomePublisher(
-        store=core.store,
-        flow=core.flow,
-        template=core.template,
-        client=client,
-        command=command,
-        default_repository=settings.github_repository,
-    )
-    reminders.home_note = home.notify  # the digest's controls clicked on a Home say so there
     return Services(
         settings=settings,
         store=core.store,
@@ -182,7 +189,7 @@ def build_services(
         templates=core.templates,
         draft_templates=core.draft_templates,
         repositories=build_channel_repositories(core, client),
-        home=home,
+        home=build_home(core, client, reminders),
     )
 
 

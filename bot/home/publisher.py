@@ -26,6 +26,7 @@ from bot.home.data import HomeData, load_home
 from bot.home.view import home_view
 from bot.log import get_logger, redact
 from bot.slack.poster import SlackPoster, slack_error
+from bot.storage.draft_templates import DraftTemplates
 from bot.storage.store import Store
 from flows.questions import Flow
 from flows.template import Template
@@ -49,10 +50,12 @@ class HomePublisher:
         command: str,
         default_repository: str | None = None,
         min_interval: float = REFRESH_SECONDS,
+        draft_templates: DraftTemplates | None = None,
     ) -> None:
         self.store = store
         self.flow = flow
         self.template = template
+        self.draft_templates = draft_templates  # each issue's gates by its own template
         self.client = client
         self.poster = SlackPoster(client)
         self.command = command
@@ -127,7 +130,12 @@ class HomePublisher:
         data = self._with_permalinks(
             load_home(self.store, self.flow, user, self.default_repository)
         )
-        view = home_view(data, self.template, command=self.command, notice=self._notice(user))
+        own = (
+            self.draft_templates.issue_templates()
+            if self.draft_templates is not None
+            else self.template
+        )
+        view = home_view(data, own, command=self.command, notice=self._notice(user))
         digest = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()
         with self.store.session(readonly=True) as s:
             record = s.home.get(user)

@@ -31,11 +31,11 @@ from slack_sdk.models.views import View
 
 from bot.home.data import DraftItem, HomeData
 from bot.reminders.blocks import ACTION_MUTE, issue_blocks, issue_link
-from bot.reminders.digests import HOME_WINDOW
+from bot.home.controls import HOME_WINDOW
 from bot.slack.text import markdown_to_slack
 from flows.draft import DraftStatus
 from flows.template import Template
-from flows.tracking import TrackedIssue
+from flows.tracking import TemplateOf, TrackedIssue, own_template
 
 ACTION_NEW = "ms_home_new"
 ACTION_RESUME = "ms_home_resume"
@@ -127,14 +127,14 @@ def draft_blocks(item: DraftItem) -> list[dict[str, Any]]:
 
 
 def issue_home_blocks(
-    template: Template, issue: TrackedIssue, index: int, now: datetime
+    template: Template | TemplateOf, issue: TrackedIssue, index: int, now: datetime
 ) -> list[dict[str, Any]]:
     """A filed issue: its link and gates settled, each gate left with the digest's menu,
     Mute, and Snooze for this issue. The digest's controls carry the window key
     `home:<author>`, so what they did is said on the author's Home."""
     window = f"{HOME_WINDOW}{issue.author}"
     left = issue.left(template)
-    total = len(template.gate_labels)
+    total = len(own_template(template, issue).gate_labels)
     settled = total - len(left)
     marks = []
     if issue.muted:
@@ -188,7 +188,7 @@ def _fit(groups: list[list[dict[str, Any]]], room: int) -> tuple[list[dict[str, 
 
 
 def home_view(
-    data: HomeData, template: Template, *, command: str, notice: str = ""
+    data: HomeData, template: Template | TemplateOf, *, command: str, notice: str = ""
 ) -> dict[str, Any]:
     """The Home for `data.user`, at most 100 blocks."""
     head: list[dict[str, Any]] = [
