@@ -32,7 +32,7 @@ from bot.listeners import register_all
 from bot.listeners.failures import FailureReporter, bind_slack_correlation, keep_acks
 from bot.listeners.services import Services
 from bot.log import ContextExecutor
-from bot.reminders.digests import Reminders, cadence_from
+from bot.reminders.digests import cadence_from
 from bot.reminders.sweep import Sweeper
 from bot.settings import ConfigError, Settings
 from bot.slack.conversation import Filer

@@ -1,19 +1,38 @@
-"""The Home's one control of its own: Snooze for one issue (a digest snoozes all it lists).
+"""The Home's controls: Snooze for one issue (a digest snoozes all it lists), and the
+digest's own controls (Done, Not applicable, Mute) reporting on the Home.
 
-Done, Not applicable and Mute on the Home are the digest's controls, handled by its
-listeners; this one follows the same rule: only the issue's author acts on it.
+Those are handled by the digest's listeners; Snooze follows the same rule: only the issue's
+author acts on it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.log import get_logger
 from bot.reminders.blocks import issue_link
+from bot.reminders.digests import Reminders
 from bot.storage.store import Store
 from flows import tracking
 
 log = get_logger()
+
+HOME_WINDOW = "home:"  # the window key of a control on someone's App Home: home:<user id>
+
+
+class HomeReminders(Reminders):
+    """The digest's controls, clickable on the App Home too. A control there carries the
+    window key `home:<user>`: there is no digest message to rewrite, so what it did is said
+    on that person's Home (`home_note`, the Home publisher's `notify`)."""
+
+    home_note: Callable[[str, str], None] | None = None
+
+    def refresh_message(self, channel: str, ts: str, window_key: str, note: str) -> None:
+        if not window_key.startswith(HOME_WINDOW):
+            super().refresh_message(channel, ts, window_key, note)
+        elif self.home_note is not None:
+            self.home_note(window_key.removeprefix(HOME_WINDOW), note)
 
 
 def snooze_issue(store: Store, user: str, draft_id: str, days: int) -> str:

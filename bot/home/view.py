@@ -29,9 +29,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.home.controls import HOME_WINDOW
 from bot.home.data import DraftItem, HomeData
 from bot.reminders.blocks import ACTION_MUTE, issue_blocks, issue_link
-from bot.home.controls import HOME_WINDOW
 from bot.slack.text import markdown_to_slack
 from flows.draft import DraftStatus
 from flows.template import Template

@@ -62,7 +62,6 @@ from flows.tracking import IssueState, SeenFrom, TemplateOf, TrackedIssue
 
 log = get_logger()
 
-HOME_WINDOW = "home:"  # the window key of a control on someone's App Home: home:<user id>
 MAX_ATTEMPTS = 3  # sends of one window's digest that Slack refused, before giving up on it
 # A send still unanswered this long after its claim was cut off (no Slack call takes as long).
 UNANSWERED_AFTER = timedelta(minutes=5)
@@ -211,9 +210,6 @@ class Reminders:
         self.default_tz = default_tz
         self.sender = sending_client(client)
         self.poster = SlackPoster(client)
-        # Where a control clicked on someone's App Home says what it did (its window key is
-        # HOME_WINDOW + their user id; there is no digest message to rewrite).
-        self.home_note: Callable[[str, str], None] | None = None
 
     def _own(self, s: Session | None = None) -> Template | TemplateOf:
         """Each tracked issue's template: its draft's version (one template without them)."""
@@ -385,12 +381,7 @@ class Reminders:
         return found, note
 
     def refresh_message(self, channel: str, ts: str, window_key: str, note: str) -> None:
-        """Rewrite the digest message in place: settled gates gone, the latest note on top.
-        A control on the App Home has no message: its note goes to the Home instead."""
-        if window_key.startswith(HOME_WINDOW):
-            if self.home_note is not None:
-                self.home_note(window_key.removeprefix(HOME_WINDOW), note)
-            return
+        """Rewrite the digest message in place: settled gates gone, the latest note on top."""
         view = self.digest_view(window_key, note=note)
         if view is not None:
             self.poster.update(channel, ts, view[0], blocks=view[1])
