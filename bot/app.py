@@ -137,6 +137,27 @@ def build_home(core: Core, client: WebClient, reminders: HomeReminders) -> HomeP
     return home
 
 
+def build_reminders(core: Core, client: WebClient) -> HomeReminders:
+    """The digests and their controls, for the listeners (serve's sweep builds its own)."""
+    settings = core.settings
+    return HomeReminders(
+        store=core.store,
+        template=core.template,
+        client=client,
+        cadence=cadence_from(settings),
+        default_tz=settings.reminder_default_tz,
+        command=settings.slack_command,
+        draft_templates=core.draft_templates,
+    )
+
+
+def build_login_links(core: Core, users: UserDirectory) -> LoginLinks | None:
+    """`github-login`, when the bot files on GitHub."""
+    if core.github is None:
+        return None
+    return LoginLinks(core.store, GitHubLogins(core.github), users, core.settings.slack_command)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -161,20 +182,7 @@ def build_services(
         template_source=core.templates,
         default_repository=settings.github_repository,
     )
-    reminders = HomeReminders(
-        store=core.store,
-        template=core.template,
-        client=client,
-        cadence=cadence_from(settings),
-        default_tz=settings.reminder_default_tz,
-        command=command,
-        draft_templates=core.draft_templates,
-    )
-    logins = (
-        LoginLinks(core.store, GitHubLogins(core.github), users, command)
-        if core.github is not None
-        else None
-    )
+    reminders = build_reminders(core, client)
     return Services(
         settings=settings,
         store=core.store,
@@ -185,7 +193,7 @@ def build_services(
         users=users,
         reminders=reminders,
         github=core.github,
-        login_links=logins,
+        login_links=build_login_links(core, users),
         templates=core.templates,
         draft_templates=core.draft_templates,
         repositories=build_channel_repositories(core, client),
