@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlite_utils import Database
 
+from bot.runtime.cli import main
 from bot.storage.migrations import MIGRATIONS, STEPS
 from bot.storage.store import Store
 from flows.draft import Draft
 from flows.template import load_template
 from flows.template_version import TemplateVersion, version_of
-from tests.template_variants import payments_template
+from tests.template_variants import EXTRA_GATE, payments_template
 
 
 def test_a_channel_drafts_for_its_repository_else_the_default(tmp_path: Path) -> None:
@@ -95,3 +97,26 @@ def test_drafts_stored_before_version_8_keep_their_meaning(tmp_path: Path) -> No
         )
         assert s.channels.get("C1") is None
     assert store.replay("ms-o1d0ld")[1] == {}
+
+
+def test_show_renders_a_draft_with_the_version_it_started_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`milestone-bot show` prints the issue by the draft's own template version."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TEMPLATE_PATH", raising=False)
+    store = Store(tmp_path / "db.sqlite")
+    version = TemplateVersion(payments_template(), ".github/x.md", "acme/payments")
+    draft = Draft(id="ms-shw234", author="U1", title="Bound retries", repository="acme/payments")
+    with store.session() as s:
+        s.templates.keep(version)
+        s.drafts.create(
+            draft.model_copy(update={"template_sha": version.sha}),
+            location=None,
+            actor="U1",
+            source="test",
+            correlation_id="c",
+        )
+    assert main(["--db", str(tmp_path / "db.sqlite"), "show", "ms-shw234"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[Payments] Bound retries") and EXTRA_GATE in out

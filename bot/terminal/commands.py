@@ -52,10 +52,13 @@ def run_drafts(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    """The issue the draft would file on stdout; answers the template can't show on stderr."""
-    template = load_template(args.template)
+    """The issue the draft would file on stdout; answers the template can't show on stderr.
+    A draft that started with its repository's template version renders with that version."""
     with Store(args.db).session(readonly=True) as s:
         draft = s.drafts.get(normalize_draft_id(args.id))
+        version = s.templates.get(draft.template_sha, draft.repository or None)
+        version = version or s.templates.get(draft.template_sha)
+    template = version.template() if version is not None else load_template(args.template)
     issue = render_issue(template, draft)
     sys.stdout.write(f"{issue.title}\n\n{issue.body.rstrip()}\n")
     kept = drift(template, draft)
