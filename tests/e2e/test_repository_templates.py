@@ -210,8 +210,8 @@ def deliver_push(bot: BotProcess, gh: GitHubEmulator, text: str) -> None:
 def test_a_push_changes_the_next_draft_and_an_older_draft_is_told_and_rebases(
     world: Any,
 ) -> None:
-    """After a push, a new draft asks the new gate; a draft started before keeps its
-    version, is told once at its preview, and `rebase` keeps its answers."""
+    """After a push (and a restart), a new draft asks the new gate; a draft started before
+    keeps its version, is told once at its preview, and `rebase` keeps its answers."""
     _slack, gh, bot = world
     bob = author(world, SRE_PRIVATE, BOB)
     set_repository(bob, PAYMENTS)
@@ -221,6 +221,7 @@ def test_a_push_changes_the_next_draft_and_an_older_draft_is_told_and_rebases(
 
     anchor = f"- [ ] {EXTRA_GATE}\n"
     deliver_push(bot, gh, payments_template().replace(anchor, anchor + f"- [ ] {NEW_GATE}\n"))
+    bot.restart()  # the older draft's version comes from the database from now on
 
     carol = author(world, SRE_PRIVATE, ALICE)
     carol.start()
