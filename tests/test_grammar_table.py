@@ -48,7 +48,7 @@ class Row:
 def grammar_rows() -> list[Row]:
     """The rows of the README's "Answer grammar" table."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Answer grammar\n", 1)[1].split("\n## ", 1)[0]
+    section = readme.split("\n## Answer grammar\n", 1)[1].split("\n#", 1)[0]
     rows = []
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
