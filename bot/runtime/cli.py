@@ -14,16 +14,19 @@ Exit codes: 0 done; 1 the check found something (replay differences, gates left)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import DatabaseUnreadable, UnknownDraft
-from bot.storage.database import DEFAULT_PATH
 from flows.errors import MilestoneError
 
 PROG = "milestone-bot"
+# bot.storage.database.DEFAULT_PATH, written out so that `--help` and `gates` load no SQLite
+# layer (tests/project/test_cli_imports.py checks the two agree).
+DEFAULT_PATH = Path("data/milestones.db")
 
 
 # -- configuration ----------------------------------------------------------------------
@@ -32,11 +35,39 @@ PROG = "milestone-bot"
 def resolve_paths(args: argparse.Namespace) -> None:
     """--db and --template as every command uses them: the option if given, else
     DATABASE_PATH / TEMPLATE_PATH from the environment, else from `.env`, else the default
-    (bot.settings holds that one precedence)."""
+    (bot.settings.PathSettings holds that one precedence; `light_paths` follows it for the
+    terminal commands)."""
+    if args.command in _LIGHT_PATHS:
+        args.db, args.template = light_paths(args.db, args.template)
+        return
     from bot.settings import load_paths
 
     paths = load_paths(database_path=args.db, template_path=args.template)
     args.db, args.template = paths.database_path, paths.template_path
+
+
+# The commands that start without pydantic-settings (over 100 ms of imports, a third of what
+# `gates` would otherwise cost in CI): they need two paths, and strings make valid paths.
+_LIGHT_PATHS = frozenset({"drafts", "show", "replay", "gates", "backup"})
+
+
+def light_paths(db: Path | None, template: Path | None) -> tuple[Path, Path | None]:
+    """PathSettings' precedence without loading it: the option, else the variable (any case,
+    empty counts as unset), else `.env` in the working directory (read by python-dotenv, as
+    pydantic-settings reads it), else the default. tests/project/test_cli_imports.py holds
+    the two to the same answers."""
+    found: dict[str, str] = {}
+    if Path(".env").is_file():
+        from dotenv import dotenv_values
+
+        values = dotenv_values(".env", encoding="utf-8")
+        found.update({k.lower(): v for k, v in values.items() if v})
+    found.update({k.lower(): v for k, v in os.environ.items() if v})
+    if db is None:
+        db = Path(found["database_path"]) if "database_path" in found else DEFAULT_PATH
+    if template is None and "template_path" in found:
+        template = Path(found["template_path"])
+    return db, template
 
 
 def require_database(args: argparse.Namespace) -> None:

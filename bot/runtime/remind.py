@@ -12,9 +12,6 @@ import argparse
 import sys
 from datetime import datetime
 
-from bot.log import configure_logging
-from bot.storage.database import utc_now
-
 
 def moment(text: str) -> datetime:
     """An ISO 8601 moment with its offset, e.g. 2026-12-01T10:05:00+00:00 (for --now)."""
@@ -43,7 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_remind(args: argparse.Namespace) -> int:
     from bot.app import build_core, build_slack_client, build_sweeper
+    from bot.log import configure_logging
     from bot.runtime.serve import settings_from
+    from bot.storage.database import utc_now
 
     configure_logging()
     settings = settings_from(args)

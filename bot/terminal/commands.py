@@ -10,20 +10,28 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.errors import LocalFileError
 from bot.storage.ids import normalize_draft_id
-from bot.storage.store import Store
-from bot.terminal.screen import plain
-from flows import prompts
 from flows.draft import GateState
 from flows.parse import gate_boxes
 from flows.render import drift, render_issue
 from flows.template import GATE_SECTIONS, Template, load_template, markdown_parser
 
+if TYPE_CHECKING:
+    from bot.storage.store import Store
+
+
+def _store(path: Path) -> Store:
+    # SQLite and its stores load only for the commands that read the database, not for gates.
+    from bot.storage.store import Store
+
+    return Store(path)
+
 
 def run_drafts(args: argparse.Namespace) -> int:
-    with Store(args.db).session(readonly=True) as s:
+    with _store(args.db).session(readonly=True) as s:
         rows = s.drafts.summaries(args.author, include_closed=args.all)
     if not rows:
         closed = "" if args.all else " open"
@@ -54,7 +62,7 @@ def run_drafts(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     """The issue the draft would file on stdout; answers the template can't show on stderr.
     A draft that started with its repository's template version renders with that version."""
-    with Store(args.db).session(readonly=True) as s:
+    with _store(args.db).session(readonly=True) as s:
         draft = s.drafts.get(normalize_draft_id(args.id))
         version = s.templates.get(draft.template_sha, draft.repository or None)
         version = version or s.templates.get(draft.template_sha)
@@ -63,12 +71,16 @@ def run_show(args: argparse.Namespace) -> int:
     sys.stdout.write(f"{issue.title}\n\n{issue.body.rstrip()}\n")
     kept = drift(template, draft)
     if kept:
+        # rich and the questions' texts load only when there is drift to show.
+        from bot.terminal.screen import plain
+        from flows import prompts
+
         print(plain(prompts.drift(kept)), file=sys.stderr)
     return 0
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    store = Store(args.db)
+    store = _store(args.db)
     draft_id = normalize_draft_id(args.id)
     _, differences = store.replay(draft_id)
     with store.session(readonly=True) as s:
@@ -146,7 +158,7 @@ def run_backup(args: argparse.Namespace) -> int:
             f"there is no folder {target.parent}; create it first, or give a path in a folder "
             "that exists"
         )
-    store = Store(args.db)
+    store = _store(args.db)
     written = store.backup(target)
     print(f"Backed up {store.path} to {written}.")
     return 0
