@@ -67,8 +67,7 @@ class Answering(Speaking):
             return None  # top-level channel chatter is never an answer
         with self.store.session(readonly=True) as s:
             if thread_ts:
-                draft = s.drafts.find_by_thread(team, channel, thread_ts)
-                return s.drafts.location(draft.id) if draft else None
+                return s.drafts.thread_location(team, channel, thread_ts)
             if channel_type == "im":
                 for row in s.drafts.summaries(user):
                     loc = s.drafts.location(row.id)

@@ -164,7 +164,10 @@ class DatabaseFile:
         healthy = False
         try:
             with _translated(self.path):
-                conn.execute(f"PRAGMA query_only = {'ON' if begin == 'BEGIN' else 'OFF'}")
+                query_only = begin == "BEGIN"
+                if self._local.query_only is not query_only:  # set again only when it changes
+                    conn.execute(f"PRAGMA query_only = {'ON' if query_only else 'OFF'}")
+                    self._local.query_only = query_only
                 conn.execute(begin)
                 try:
                     yield Transaction(Database(conn, execute_plugins=False), now, self.path)
@@ -193,6 +196,7 @@ class DatabaseFile:
             return cached  # type: ignore[no-any-return]
         conn = self._connect()
         self._local.conn, self._local.pid = conn, os.getpid()
+        self._local.query_only = None  # a new connection: not yet set either way
         return conn
 
     def backup(self, target: str | Path) -> Path:

@@ -166,7 +166,7 @@ class Drafts:
         """
         if before.id != after.id:
             raise ValueError(f"cannot record {before.id} becoming {after.id}")
-        if self.get(before.id).model_dump(mode="json") != before.model_dump(mode="json"):
+        if not self._is_stored(before):
             raise StaleDraft(before.id)
         stamped = after.model_copy(update={"updated_at": self._now})
         self._journal(
@@ -179,8 +179,31 @@ class Drafts:
             input=input,
             question_id=question_id,
         )
-        self._db["drafts"].update(stamped.id, self._row(stamped))
+        self._update(stamped.id, self._row(stamped))
         return stamped
+
+    def _is_stored(self, draft: Draft) -> bool:
+        """Whether `draft` is the stored one (UnknownDraft if there is none).
+
+        The stored text is this serializer's output, so the same text is the same draft: one
+        dump instead of parsing the stored draft and dumping both. Text that differs (written
+        by an older version) is compared as data.
+        """
+        found = self._db.execute("SELECT data FROM drafts WHERE id = ?", [draft.id]).fetchone()
+        if found is None:
+            raise UnknownDraft(draft.id)
+        if found[0] == draft.model_dump_json():
+            return True
+        stored = self._parse(draft.id, found[0])
+        return bool(stored.model_dump(mode="json") == draft.model_dump(mode="json"))
+
+    def _update(self, draft_id: str, columns: dict[str, Any]) -> None:
+        # Plain SQL: sqlite_utils' Table.update reads the table's schema and the row first,
+        # on every answer.
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        self._db.execute(
+            f"UPDATE drafts SET {assignments} WHERE id = ?", [*columns.values(), draft_id]
+        )
 
     def journal(self, draft_id: str) -> list[JournalEntry]:
         """The draft's journal, oldest first."""
@@ -211,6 +234,16 @@ class Drafts:
             )
         )
         return self._parse(rows[0]["id"], rows[0]["data"]) if rows else None
+
+    def thread_location(self, team: str, channel: str, thread_ts: str) -> Location | None:
+        """Where find_by_thread's draft talks, without reading the draft itself: every
+        message in a thread asks this first."""
+        found = self._db.execute(
+            "SELECT team, channel, thread_ts, root_ts FROM drafts "
+            "WHERE team = ? AND channel = ? AND thread_ts = ? ORDER BY created_at DESC LIMIT 1",
+            [team, channel, thread_ts],
+        ).fetchone()
+        return Location(*found) if found else None
 
     def summaries(
         self, author: str | None = None, include_closed: bool = False
