@@ -11,18 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.reminders.evidence import assessment
-from bot.storage.evidence import StoredPull
-from bot.storage.ids import normalize_draft_id
-from bot.storage.store import Session, Store
 from flows.draft import GateState, GateStatus
 from flows.errors import MilestoneError
-from flows.evidence import Answers, Assessment, GateEvidence, proof_line
+from flows.evidence import Answers, Assessment, GateEvidence, assess, proof_line
 from flows.plan_drift import plan_drift
-from flows.template import Template, load_template
-from flows.tracking import TrackedIssue
+
+if TYPE_CHECKING:  # the database is opened only when the command runs
+    from bot.storage.evidence import StoredPull
+    from bot.storage.store import Session
+    from flows.template import Template
+    from flows.tracking import TrackedIssue
 
 PROG = "milestone-bot"
 _ISSUE = re.compile(r"^(?:(?P<repo>[\w.-]+/[\w.-]+)#|#)?(?P<number>\d+)$")
@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def find_issue(s: Session, text: str) -> TrackedIssue:
+    from bot.storage.ids import normalize_draft_id
+
     match = _ISSUE.match(text.strip()) or _URL.search(text.strip())
     if match is None:
         issue = s.tracked.get(normalize_draft_id(text))
@@ -174,16 +176,22 @@ def _text(data: dict[str, Any], result: Assessment | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the issue's evidence; it reads the database only (what the last sweep stored)."""
+    from bot.storage.store import Store
+    from flows.template import load_template
+
     template = load_template(args.template)
     store = Store(args.db)
     with store.session(readonly=True) as s:
         issue = find_issue(s, args.issue)
-        result = assessment(s, template, issue.draft_id)
         pulls = s.evidence.linked(issue.draft_id)
         try:
             answers: Answers | None = Answers.of(s.drafts.get(issue.draft_id))
         except MilestoneError:
             answers = None
+    result = None
+    if pulls and answers is not None:  # as bot.reminders.evidence.assessment computes it
+        result = assess(template.gate_labels, answers, [p.pull for p in pulls])
     data = report(template, issue, result, pulls, answers)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
