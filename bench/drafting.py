@@ -48,13 +48,20 @@ def answer_for(number: int) -> str:
 
 
 def start_drafts(
-    slack: WatchedSlack, url: str, users: list[str], *, concurrency: int = 8, timeout: float = 60
+    slack: WatchedSlack,
+    url: str,
+    users: list[str],
+    *,
+    concurrency: int = 8,
+    timeout: float = 60,
+    requests: SlackRequests | None = None,
 ) -> dict[str, str]:
     """`/milestone` from each user, through the real bot; their thread ts once question 1 is in.
 
-    Raises if a thread or its first question does not appear within `timeout`.
+    Sent over HTTP to `url`, or through `requests` (e.g. Socket Mode envelopes). Raises if a
+    thread or its first question does not appear within `timeout`.
     """
-    requests = SlackRequests(url, emulator=slack, timeout=30)
+    requests = requests or SlackRequests(url, emulator=slack, timeout=30)
 
     def one(user: str) -> tuple[str, str]:
         response = requests.slash_command("", user_id=user, channel_id=RELIABILITY)

@@ -71,13 +71,22 @@ def children(pid: int) -> list[int]:
 class ServerProcess:
     """`argv` serving HTTP on 127.0.0.1:`port`, ready once GET /healthz answers 200."""
 
-    def __init__(self, name: str, argv: list[str], workdir: Path, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        workdir: Path,
+        env: Mapping[str, str],
+        profile: Path | None = None,
+    ) -> None:
         self.name = name
         self.argv = argv
         self.workdir = workdir
         self.env = dict(env)
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        # Where py-spy writes this server's sampled stacks (collapsed, one line a stack).
+        self.profile = profile
 
     @property
     def url(self) -> str:
@@ -92,7 +101,7 @@ class ServerProcess:
         env = {**self.env, "PORT": str(self.port), "PYTHONPATH": str(ROOT)}
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                self.argv,
+                self._profiled(self.argv) if self.profile else self.argv,
                 cwd=self.workdir,
                 env=env,
                 stdout=log,
@@ -106,6 +115,27 @@ class ServerProcess:
                 raise RuntimeError(f"{self.name} did not answer /healthz:\n{self.log_tail()}")
             time.sleep(0.05)
         return self
+
+    def _profiled(self, argv: list[str]) -> list[str]:
+        # Non-blocking sampling of every thread of the master and its worker. py-spy leaves
+        # threads asleep in a system call out, but one waiting for the GIL or a lock may
+        # count; BENCH_PYSPY=--gil keeps only the thread holding the GIL (Python's CPU).
+        assert self.profile is not None
+        self.profile.parent.mkdir(parents=True, exist_ok=True)
+        spy = [str(Path(sys.executable).with_name("py-spy")), "record", "--nonblocking"]
+        spy += os.environ.get("BENCH_PYSPY", "").split()  # e.g. --gil: GIL holders only
+        return [
+            *spy,
+            "--subprocesses",
+            "-r",
+            "500",
+            "-f",
+            "raw",
+            "-o",
+            str(self.profile),
+            "--",
+            *argv,
+        ]
 
     def _healthy(self) -> bool:
         assert self.proc is not None
@@ -122,7 +152,8 @@ class ServerProcess:
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)
+        # py-spy writes its samples on Ctrl-C; gunicorn takes SIGINT as a quick shutdown.
+        os.killpg(self.proc.pid, signal.SIGINT if self.profile else signal.SIGTERM)
         try:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -137,6 +168,8 @@ class ServerProcess:
 
     def master_pid(self) -> int:
         assert self.proc is not None
+        if self.profile:  # the process started is py-spy; gunicorn's master is its child
+            return next(iter(children(self.proc.pid)), self.proc.pid)
         return self.proc.pid
 
     def worker_pids(self) -> list[int]:

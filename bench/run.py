@@ -8,19 +8,17 @@ alternating order). Progress goes to stderr; the table and its notes go to stdou
 from __future__ import annotations
 
 import argparse
-import math
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from bench import machine, reminders
+from bench import cli_start, machine, reminders, socket_acks
 from bench.acks import AckRun, run_ack_load
 from bench.closed_loop import LoopRun, run_closed_loop
 from bench.drafting import fake_threads, start_drafts
@@ -33,10 +31,10 @@ from bench.footprint import (
     time_store_listing,
 )
 from bench.processes import ServerProcess, clean_environment, python_module, vm_hwm_kib
+from bench.rows import ack_rows, cli_rows, footprint_rows, loop_rows, notes, sweep_rows
 from bench.seeding import Seeded, seed_drafts
 from bench.slack import WatchedSlack, add_people, bench_users
-from bench.stats import median, percentile, ratio
-from bench.table import Row, ms, render, times, verdict
+from bench.table import Row, render
 from tests.emulators.slack_requests import SIGNING_SECRET
 
 DEFAULT_RUNS = 5
@@ -61,6 +59,7 @@ class Config:
     draft_authors: int = 200
     listing_authors: int = 20  # run `/milestone drafts` during the footprint exercise
     threads: int = 16  # gunicorn threads and Bolt listener pool, both apps
+    profile: Path | None = None  # --profile DIR: each server under py-spy, stacks in DIR
 
     @classmethod
     def smoke(cls, runs: int) -> Config:
@@ -108,12 +107,17 @@ class Lab:
             # fixed in the past) and is measured on its own in figure 3.
             REMINDER_SWEEP_MINUTES="0",
         )
-        return ServerProcess("milestone-bot", python_module("bot", "serve"), workdir, env)
+        argv = python_module("bot", "serve")
+        return ServerProcess("milestone-bot", argv, workdir, env, self._profile(name))
 
     def bare(self, name: str) -> ServerProcess:
+        argv = python_module("bench.bare_app")
         return ServerProcess(
-            "bare-bolt", python_module("bench.bare_app"), self.workdir / name, self._env()
+            "bare-bolt", argv, self.workdir / name, self._env(), self._profile(name)
         )
+
+    def _profile(self, name: str) -> Path | None:
+        return self.config.profile / f"{name}.txt" if self.config.profile else None
 
     @contextmanager
     def serving(self, app: str, name: str, db: Path | None = None) -> Iterator[ServerProcess]:
@@ -327,251 +331,6 @@ def figure_footprint(lab: Lab) -> FootprintFigure:
     return result
 
 
-# ----- the table ---------------------------------------------------------------------------
-
-
-def _med(values: list[float]) -> float:
-    return median(values)
-
-
-def _per_run(
-    bot: list[Any], bare: list[Any], measure: Callable[[Any], float]
-) -> tuple[float, float, float]:
-    """Median of the bot's figure, of the bare app's, and of their per-run ratios."""
-    bot_values = [measure(r) for r in bot]
-    bare_values = [measure(r) for r in bare]
-    ratios = [ratio(b, a) for b, a in zip(bot_values, bare_values, strict=False)]
-    return _med(bot_values), _med(bare_values), _med(ratios)
-
-
-def _p(p: float) -> Callable[[Any], float]:
-    return lambda run: percentile(run.latencies, p)
-
-
-def ack_rows(config: Config, figure: AckFigure) -> list[Row]:
-    what = (
-        f"Ack {{}}, {config.ack_events:,} answer events, {config.ack_concurrency} concurrent, "
-        f"Slack {config.slow_slack * 1000:.0f} ms"
-    )
-    bot, bare = figure.runs["bot"], figure.runs["bare"]
-    p50 = _per_run(bot, bare, _p(50))
-    p99 = _per_run(bot, bare, _p(99))
-    passed = None if math.isnan(p99[2]) else p99[2] <= 1.5
-    return [
-        Row("1", what.format("p50"), ms(p50[0]), ms(p50[1]), times(p50[2])),
-        Row(
-            "1",
-            what.format("p99"),
-            ms(p99[0]),
-            ms(p99[1]),
-            times(p99[2]),
-            "≤ 1.5× bare",
-            verdict(passed),
-        ),
-    ]
-
-
-def loop_rows(config: Config, figure: LoopFigure) -> list[Row]:
-    slow = figure.delay > 0
-    what = (
-        f"Answer → next question {{}}, {config.loop_authors} authors, "
-        f"Slack {figure.delay * 1000:.0f} ms"
-    )
-    bot, bare = figure.runs["bot"], figure.runs["bare"]
-    p50 = _per_run(bot, bare, _p(50))
-    p99 = _per_run(bot, bare, _p(99))
-    if slow:
-        target, passed = "< 1 s", None if math.isnan(p99[0]) else p99[0] < 1.0
-    else:
-        target, passed = "≤ 2× bare", None if math.isnan(p99[2]) else p99[2] <= 2.0
-    return [
-        Row("2", what.format("p50"), ms(p50[0]), ms(p50[1]), times(p50[2])),
-        Row(
-            "2", what.format("p99"), ms(p99[0]), ms(p99[1]), times(p99[2]), target, verdict(passed)
-        ),
-    ]
-
-
-def sweep_rows(config: Config, figure: SweepFigure) -> list[Row]:
-    what = f"Sweep, {config.sweep_issues:,} tracked, {config.sweep_changed} changed"
-    if figure.unavailable or figure.error or not figure.runs:
-        text = figure.unavailable or f"error ({figure.error})"
-        return [Row("3", f"{what}: GitHub requests", text, target="≤ 10 counted", result="n/a")]
-    rows: list[Row] = []
-    for label, pick in (
-        ("next sweep (+5 min)", lambda r: r.next_sweep),
-        ("daily check (ETags known)", lambda r: r.daily_check),
-    ):
-        measured = [pick(r) for r in figure.runs]
-        total = _med([m.total_requests for m in measured])
-        counted = _med([m.counted_requests for m in measured])
-        seconds = _med([m.seconds for m in measured])
-        saw_all = all(m.changes_seen == m.changed and m.complete for m in measured)
-        result = verdict(counted <= 10 and saw_all)
-        if counted <= 10 and not saw_all:
-            result = "MISS (changes not all seen)"
-        rows.append(
-            Row(
-                "3",
-                f"{what}, {label}: requests total / counted; wall",
-                f"{total:g} / {counted:g}; {seconds:.2f} s",
-                target="≤ 10 counted",
-                result=result,
-            )
-        )
-    evidence = [r.evidence for r in figure.runs if r.evidence is not None]
-    if evidence:
-        total = _med([m.total_requests for m in evidence])
-        counted = _med([m.counted_requests for m in evidence])
-        seen = min(m.changes_seen for m in evidence)
-        expected = evidence[0].changed
-        saw_all = all(m.changes_seen == m.changed and m.complete for m in evidence)
-        result = verdict(counted <= 40 and saw_all)
-        if counted <= 40 and not saw_all:
-            result = "MISS (evidence not all seen)"
-        rows.append(
-            Row(
-                "3",
-                f"{what}, + 10 merged pull requests: requests total / counted; evidence seen",
-                f"{total:g} / {counted:g}; {seen}/{expected}",
-                target="≤ 40 counted",
-                result=result,
-            )
-        )
-    return rows
-
-
-def footprint_rows(config: Config, figure: FootprintFigure) -> list[Row]:
-    runs = figure.runs
-    worker = _med([r.worker_kib * 1024 / MB if r.worker_kib else math.nan for r in runs])
-    master = _med([r.master_kib * 1024 / MB if r.master_kib else math.nan for r in runs])
-    peak = max(worker, master)
-    listed = runs[0].listed if runs else 0
-    store_s = _med([r.store_list_seconds for r in runs])
-    cli_s = _med([r.cli_list_seconds for r in runs])
-    slack_s = _med([median(r.slack_list_seconds) for r in runs])
-    who = f"one author ({listed} open of {config.drafts:,})"
-    return [
-        Row(
-            "4",
-            f"Peak RSS (VmHWM), serve with {config.drafts:,} drafts: worker / master",
-            f"{worker:.0f} MB / {master:.0f} MB",
-            target="≤ 150 MB (larger)",
-            result=verdict(None if math.isnan(peak) else peak <= 150),
-        ),
-        Row(
-            "4",
-            f"`drafts` for {who}: s.drafts.summaries in-process",
-            ms(store_s),
-            target="≤ 50 ms",
-            result=verdict(None if math.isnan(store_s) else store_s <= 0.050),
-        ),
-        Row("4", "  same author: `milestone-bot drafts --author`, subprocess wall", ms(cli_s)),
-        Row(
-            "4",
-            f"  `/milestone drafts` in Slack, {config.listing_authors} others: command → reply",
-            ms(slack_s),
-        ),
-    ]
-
-
-def notes(
-    config: Config,
-    acks: AckFigure | None,
-    loops: list[LoopFigure],
-    sweep: SweepFigure | None,
-    footprint: FootprintFigure | None,
-) -> list[str]:
-    out: list[str] = []
-
-    def spread(values: list[float]) -> str:
-        return ", ".join(ms(v) for v in values)
-
-    if acks is not None:
-        for app in ("bot", "bare"):
-            runs = acks.runs[app]
-            failures = sum(r.failures for r in runs)
-            during = [r.posted_during for r in runs]
-            drained = sum(r.posted_after_drain for r in runs)
-            expected = sum(r.expected for r in runs)
-            out.append(
-                f"1. {app}: p99 per run {spread([percentile(r.latencies, 99) for r in runs])}; "
-                f"{failures} non-200; replies posted while the acks ran {during} of "
-                f"{config.ack_events} each; {drained}/{expected} answers replied to in the end; "
-                f"ack phase {', '.join(f'{r.wall:.1f} s' for r in runs)}; server CPU per "
-                f"answer {ms(median([r.server_cpu / max(r.expected, 1) for r in runs]))}."
-            )
-    for figure in loops:
-        for app in ("bot", "bare"):
-            runs = figure.runs[app]
-            samples = sum(len(r.latencies) for r in runs)
-            out.append(
-                f"2. Slack {figure.delay * 1000:.0f} ms, {app}: p99 per run "
-                f"{spread([percentile(r.latencies, 99) for r in runs])}; {samples} answers; "
-                f"re-asked {sum(r.rejected for r in runs)}, not a question "
-                f"{sum(r.not_a_question for r in runs)}, timeouts {sum(r.timeouts for r in runs)}, "
-                f"non-200 {sum(r.failures for r in runs)}; server CPU per answer "
-                f"{ms(median([r.server_cpu / max(len(r.latencies), 1) for r in runs]))}."
-            )
-    if sweep is not None and sweep.runs:
-        runs = sweep.runs
-
-        def summary(label: str, measured: list[reminders.Measured]) -> str:
-            seen = sum(m.changes_seen for m in measured)
-            changed = sum(m.changed for m in measured)
-            complete = sum(m.complete for m in measured)
-            return (
-                f"{label}: requests {'/'.join(str(m.total_requests) for m in measured)}, "
-                f"counted {'/'.join(str(m.counted_requests) for m in measured)}, the sweep's "
-                f"own count {'/'.join(str(m.reported_requests) for m in measured)}, wall "
-                f"{'/'.join(f'{m.seconds:.2f}' for m in measured)} s"
-                + (f", saw {seen}/{changed} changes" if changed else "")
-                + f", {complete}/{len(measured)} complete"
-            )
-
-        out.append(
-            "3. per run, "
-            + "; ".join(
-                [
-                    summary("next sweep", [r.next_sweep for r in runs]),
-                    summary("daily check", [r.daily_check for r in runs]),
-                ]
-            )
-            + ". Not in the table: "
-            + "; ".join(
-                [
-                    summary(
-                        f"the adopting sweep ({config.sweep_issues:,} new)",
-                        [r.adopting for r in runs],
-                    ),
-                    summary(
-                        "the first daily check after adoption (no ETag stored yet)",
-                        [r.first_check for r in runs],
-                    ),
-                    summary("the sweep after it", [r.catch_up[0] for r in runs if r.catch_up]),
-                ]
-            )
-            + "."
-        )
-    if footprint is not None and footprint.seeded is not None:
-        seeded = footprint.seeded
-        statuses = ", ".join(f"{k} {v}" for k, v in sorted(seeded.by_status.items()))
-        out.append(
-            f"4. seeded {seeded.drafts:,} drafts ({statuses}) by {len(seeded.authors)} authors "
-            f"in {seeded.seconds:.0f} s; listing author {footprint.author}; gunicorn workers "
-            f"{[r.workers for r in footprint.runs]}; CLI failures "
-            f"{sum(r.cli_failures for r in footprint.runs)}; peak worker RSS per run "
-            + ", ".join(
-                f"{r.worker_kib * 1024 / MB:.0f} MB" if r.worker_kib else "n/a"
-                for r in footprint.runs
-            )
-            + ". The 50 ms target is read against the in-process listing (the query the CLI "
-            "and `/milestone drafts` both run); the subprocess time is mostly interpreter "
-            "start and imports."
-        )
-    return out
-
-
 # ----- main --------------------------------------------------------------------------------
 
 
@@ -585,10 +344,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="1,2,3,4",
-        help="comma-separated figures to run, e.g. --only 1,3 (default all)",
+        default="1,1s,2,3,4,5",
+        help="comma-separated figures to run, e.g. --only 1,3 (default all; 1s is figure 1 "
+        "over Socket Mode)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run each server under py-spy and write its sampled stacks to DIR "
+        "(figures then include the sampling's cost: read the profiles, not the table)",
+    )
     return parser.parse_args(argv)
 
 
@@ -599,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         print("--runs must be between 1 and 50", file=sys.stderr)
         return 2
     config = Config.smoke(runs) if args.quick else replace(Config(), runs=runs)
+    if args.profile is not None:
+        config = replace(config, profile=args.profile.resolve())
     only = {part.strip() for part in args.only.split(",") if part.strip()}
     workdir = Path(tempfile.mkdtemp(prefix="milestone-bench-"))
     _quiet_in_process_logs(workdir)
@@ -606,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = machine.load_average()
     progress(f"work directory {workdir}")
     acks = sweep = footprint = None
+    starts: list[cli_start.Start] = []
+    socket_figure: socket_acks.SocketAckFigure | None = None
     loops: list[LoopFigure] = []
     ok = False
     try:
@@ -613,12 +384,17 @@ def main(argv: list[str] | None = None) -> int:
             lab = Lab(config, workdir, slack)
             if "1" in only:
                 acks = figure_acks(lab)
+            if "1s" in only:
+                socket_figure = socket_acks.figure_socket_acks(lab)
             if "2" in only:
                 loops = [figure_loop(lab, 0.0), figure_loop(lab, config.slow_slack)]
             if "3" in only:
                 sweep = figure_sweep(lab)
             if "4" in only:
                 footprint = figure_footprint(lab)
+            if "5" in only:
+                progress("figure 5: the command line's start")
+                starts = cli_start.measure(repeat=3 if config.quick else 9)
         ok = True
     finally:
         if not ok or args.keep:
@@ -628,18 +404,21 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     if acks is not None:
         rows += ack_rows(config, acks)
+    if socket_figure is not None:
+        rows += ack_rows(config, socket_figure, socket=True)
     for figure in loops:
         rows += loop_rows(config, figure)
     if sweep is not None:
         rows += sweep_rows(config, sweep)
     if footprint is not None:
         rows += footprint_rows(config, footprint)
+    rows += cli_rows(starts)
     elapsed = time.perf_counter() - started
     print(header(config, elapsed, (load_before, machine.load_average())))
     print()
     print(render(rows))
     print()
-    for line in notes(config, acks, loops, sweep, footprint):
+    for line in notes(config, acks, loops, sweep, footprint, socket_figure):
         print(f"- {line}")
     return 0
 
