@@ -171,18 +171,18 @@ def _in_code_span(text: str) -> list[bool]:
     return inside
 
 
-def _encode(text: str, *, line_start: bool, multiline: bool, no_code_span: bool = False) -> str:
-    """`text` written by the rules of the module docstring.
+# Index in the text -> the reference written there (None: chosen once code spans are known).
+_Refs = dict[int, str | None]
 
-    First the structural references (line breaks, control characters, edge whitespace,
-    block openers), which do not depend on inline content; then code spans are found with
-    those in place; then the inline references outside code spans; last the backslash
-    runs before a reference are made even.
+
+def _line_breaks(
+    text: str, refs: _Refs, *, multiline: bool
+) -> tuple[list[bool], list[tuple[int, int]]]:
+    """Which characters are line breaks kept as typed, and the lines they separate.
+
+    Every other CR, LF and control character is marked in `refs` to be referenced.
     """
-    if _PLAIN.fullmatch(text) and not text[-1].isspace():
-        return text  # most answers: nothing in them can need a reference (a hot path)
     n = len(text)
-    refs: dict[int, str | None] = {}  # index -> reference (None: chosen once spans are known)
     raw_break = [False] * n
     lines: list[tuple[int, int]] = []
     start = 0
@@ -194,7 +194,11 @@ def _encode(text: str, *, line_start: bool, multiline: bool, no_code_span: bool 
         elif ch in "\r\n" or _needs_reference(ch):
             refs[i] = None
     lines.append((start, n))
+    return raw_break, lines
 
+
+def _line_edges(text: str, refs: _Refs, lines: list[tuple[int, int]], *, line_start: bool) -> None:
+    """Mark each line's edge whitespace and (at a line start) its block opener in `refs`."""
     last_colon = text.rfind("]:")
     for first, end in lines:
         left = first
@@ -207,13 +211,10 @@ def _encode(text: str, *, line_start: bool, multiline: bool, no_code_span: bool 
             right -= 1
         if line_start and first < end and first not in refs:
             refs.update(dict.fromkeys(_block_openers(text, first, end, last_colon)))
-    if (line_start and text in _EMPTY_LOOKALIKES) or (no_code_span and text.startswith("`")):
-        refs[0] = None
 
-    detect = "".join(
-        "\n" if raw_break[i] else _INERT if i in refs else ch for i, ch in enumerate(text)
-    )
-    in_span = _in_code_span(detect)
+
+def _inline_references(text: str, refs: _Refs, raw_break: list[bool], in_span: list[bool]) -> None:
+    """Mark in `refs` the inline specials the author did not escape, by code span or not."""
     backslashes = 0
     for i, ch in enumerate(text):
         if i not in refs and not raw_break[i]:
@@ -226,6 +227,9 @@ def _encode(text: str, *, line_start: bool, multiline: bool, no_code_span: bool 
                 refs[i] = None
         backslashes = backslashes + 1 if ch == "\\" and i not in refs else 0
 
+
+def _even_backslashes(text: str, refs: _Refs) -> None:
+    """Reference the last of an odd run of the author's backslashes before a reference."""
     for i in sorted(refs):
         j = i
         while j > 0 and text[j - 1] == "\\" and (j - 1) not in refs:
@@ -233,6 +237,9 @@ def _encode(text: str, *, line_start: bool, multiline: bool, no_code_span: bool 
         if (i - j) % 2:
             refs[i - 1] = _numeric("\\")
 
+
+def _write(text: str, refs: _Refs, raw_break: list[bool], in_span: list[bool]) -> str:
+    """`text` with each marked character written as its reference."""
     out: list[str] = []
     for i, ch in enumerate(text):
         if raw_break[i] or i not in refs:
@@ -242,6 +249,30 @@ def _encode(text: str, *, line_start: bool, multiline: bool, no_code_span: bool 
             named = None if in_span[i] else _NAMED.get(ch)
             out.append(chosen or named or _numeric(ch))
     return "".join(out)
+
+
+def _encode(text: str, *, line_start: bool, multiline: bool, no_code_span: bool = False) -> str:
+    """`text` written by the rules of the module docstring.
+
+    First the structural references (line breaks, control characters, edge whitespace,
+    block openers), which do not depend on inline content; then code spans are found with
+    those in place; then the inline references outside code spans; last the backslash
+    runs before a reference are made even.
+    """
+    if _PLAIN.fullmatch(text) and not text[-1].isspace():
+        return text  # most answers: nothing in them can need a reference (a hot path)
+    refs: _Refs = {}
+    raw_break, lines = _line_breaks(text, refs, multiline=multiline)
+    _line_edges(text, refs, lines, line_start=line_start)
+    if (line_start and text in _EMPTY_LOOKALIKES) or (no_code_span and text.startswith("`")):
+        refs[0] = None
+    detect = "".join(
+        "\n" if raw_break[i] else _INERT if i in refs else ch for i, ch in enumerate(text)
+    )
+    in_span = _in_code_span(detect)
+    _inline_references(text, refs, raw_break, in_span)
+    _even_backslashes(text, refs)
+    return _write(text, refs, raw_break, in_span)
 
 
 def escape_line(text: str) -> str:

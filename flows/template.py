@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from flows.errors import TemplateError
@@ -146,50 +147,67 @@ def _heading_key(heading: Heading) -> str | None:
     return None
 
 
-def parse_template(text: str, *, path: str = "") -> Template:
-    """Read a template's structure; raise TemplateError naming anything the flow relies on."""
-    meta, body = _front_matter(text)
+@dataclass
+class _Body:
+    """What a template's body holds, read in one pass over its tokens."""
+
+    headings: list[Heading] = field(default_factory=list)
+    checkboxes: list[Checkbox] = field(default_factory=list)
+    keys: dict[str, Heading] = field(default_factory=dict)
+    orphans: list[str] = field(default_factory=list)  # boxes under a heading the flow lacks
+    test_command: str = ""
+
+
+def _checkbox_label(tok: Token) -> str | None:
+    """The label of the task-list box `tok` (an inline token) opens, or None if it opens none."""
+    if tok.type != "inline" or not tok.children:
+        return None
+    first = tok.children[0]
+    if first.type == "html_inline" and "task-list-item-checkbox" in first.content:
+        return "".join(c.content for c in tok.children[1:]).strip()
+    return None
+
+
+def _read_body(body: str) -> _Body:
+    """The headings, the boxes under each known heading and the unit tests' command."""
+    read = _Body()
     tokens = markdown_parser().parse(body)
-    headings: list[Heading] = []
-    checkboxes: list[Checkbox] = []
-    keys: dict[str, Heading] = {}
     current: str | None = None
-    orphans: list[str] = []  # boxes under a heading the flow does not know
-    test_command = ""
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open":
             heading = Heading(int(tok.tag[1]), tokens[i + 1].content.strip())
-            headings.append(heading)
-            key = _heading_key(heading)
-            if key:
-                keys[key] = heading
-                current = key
+            read.headings.append(heading)
+            current = _heading_key(heading)
+            if current:
+                read.keys[current] = heading
+        elif (label := _checkbox_label(tok)) is not None:
+            if current is None:
+                read.orphans.append(label)
             else:
-                current = None
-        elif tok.type == "inline" and tok.children:
-            first = tok.children[0]
-            if first.type == "html_inline" and "task-list-item-checkbox" in first.content:
-                label = "".join(c.content for c in tok.children[1:]).strip()
-                if current is None:
-                    orphans.append(label)
-                else:
-                    checkboxes.append(Checkbox(current, label))
-        elif tok.type == "fence" and current == "unit_tests" and not test_command:
-            test_command = tok.content.strip()
+                read.checkboxes.append(Checkbox(current, label))
+        elif tok.type == "fence" and current == "unit_tests" and not read.test_command:
+            read.test_command = tok.content.strip()
+    return read
 
+
+def _check_structure(read: _Body) -> None:
+    """Raise TemplateError naming the first thing the flow needs that `read` lacks."""
     missing = [
-        f"{'#' * level} {text_}"
-        for key, (level, text_) in SECTION_HEADINGS.items()
-        if key not in keys
+        f"{'#' * level} {text}"
+        for key, (level, text) in SECTION_HEADINGS.items()
+        if key not in read.keys
     ]
     if missing:
         raise TemplateError("the template is missing heading(s): " + "; ".join(missing))
-    if orphans:
-        raise TemplateError(f"checkbox {orphans[0]!r} is not under a known heading")
+    if read.orphans:
+        raise TemplateError(f"checkbox {read.orphans[0]!r} is not under a known heading")
     for key in GATE_SECTIONS:
-        if not any(c.section == key for c in checkboxes):
-            raise TemplateError(f"the section '{keys[key].text}' has no checkboxes")
+        if not any(c.section == key for c in read.checkboxes):
+            raise TemplateError(f"the section '{read.keys[key].text}' has no checkboxes")
 
+
+def _context_defaults(body: str) -> tuple[tuple[str, ...], str]:
+    """The milestones offered and the default roadmap reference, from the body's lines."""
     milestone_match = _MILESTONE_LINE.search(body)
     if not milestone_match:
         raise TemplateError("the template has no 'Target milestone: `M1 | M2 ...`' line")
@@ -197,6 +215,15 @@ def parse_template(text: str, *, path: str = "") -> Template:
     roadmap_match = _ROADMAP_LINE.search(body)
     if not roadmap_match:
         raise TemplateError("the template has no 'Roadmap reference: `...`' line")
+    return milestones, roadmap_match.group(1).strip()
+
+
+def parse_template(text: str, *, path: str = "") -> Template:
+    """Read a template's structure; raise TemplateError naming anything the flow relies on."""
+    meta, body = _front_matter(text)
+    read = _read_body(body)
+    _check_structure(read)
+    milestones, roadmap_default = _context_defaults(body)
     labels = _front_matter_list(meta.get("labels", ""))
     assignees = tuple(x.lstrip("@") for x in _front_matter_list(meta.get("assignees", "")))
     return Template(
@@ -205,13 +232,13 @@ def parse_template(text: str, *, path: str = "") -> Template:
         about=meta.get("about", ""),
         title_prefix=meta.get("title", ""),
         labels=labels,
-        headings=tuple(headings),
-        checkboxes=tuple(checkboxes),
+        headings=tuple(read.headings),
+        checkboxes=tuple(read.checkboxes),
         milestones=milestones,
-        roadmap_default=roadmap_match.group(1).strip(),
-        test_command_default=test_command or "pytest -q",
+        roadmap_default=roadmap_default,
+        test_command_default=read.test_command or "pytest -q",
         path=path,
-        heading_keys=keys,
+        heading_keys=read.keys,
         assignees=assignees,
     )
 
