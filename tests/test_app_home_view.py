@@ -4,6 +4,7 @@ a message gives."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from bot.home.data import DraftItem, HomeData
@@ -107,3 +108,11 @@ def test_the_modals_are_valid_slack_views() -> None:
         from_message_view(ref, long[:242], problem_from_message(long), title_limit=242),
     ):
         assert view_errors(view) == []
+
+
+def test_the_home_names_the_configured_command_everywhere() -> None:
+    """A renamed command is what the Home says, the Cancel confirmation's resume included."""
+    view = home_view(data(40, 10), TEMPLATE, command="/ms")
+    shown = json.dumps(view)
+    assert "`/ms resume ms-d0000`" in shown
+    assert "/milestone" not in shown

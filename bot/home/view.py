@@ -7,7 +7,7 @@ own controls: each gate's Done / Not applicable menu and Mute (the digest's acti
 its listeners handle them), with Snooze for that issue. Recently closed: the last five.
 
 Slack takes 100 blocks in a Home: past that the oldest drafts and issues collapse into one
-line, "and N more: `/milestone drafts`" (or `status`).
+line, "and N more: `/milestone drafts`" (or `status`), with the configured command.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from slack_sdk.models.views import View
 from bot.home.controls import HOME_WINDOW
 from bot.home.data import DraftItem, HomeData
 from bot.reminders.blocks import ACTION_MUTE, issue_blocks, issue_link
-from bot.slack.text import markdown_to_slack
+from bot.slack.text import escape_mrkdwn
 from flows.draft import DraftStatus
 from flows.template import Template
 from flows.tracking import TemplateOf, TrackedIssue, own_template
@@ -91,10 +91,10 @@ def where_it_stands(item: DraftItem) -> str:
     return f"{bar(item.answered, item.total)} question {current} of {item.total}"
 
 
-def draft_blocks(item: DraftItem) -> list[dict[str, Any]]:
+def draft_blocks(item: DraftItem, command: str) -> list[dict[str, Any]]:
     """A draft in progress: what it is, where it stands, Resume and Cancel."""
     draft = item.draft
-    title = markdown_to_slack(draft.title) if draft.title else "_(no title yet)_"
+    title = escape_mrkdwn(draft.title) if draft.title else "_(no title yet)_"
     text = (
         f"*{title}*\n{where_it_stands(item)} · last touched {when(draft.updated_at)} · `{draft.id}`"
     )
@@ -113,7 +113,7 @@ def draft_blocks(item: DraftItem) -> list[dict[str, Any]]:
         confirm=ConfirmObject(
             title=PlainTextObject(text="Cancel this draft?"),
             text=MarkdownTextObject(
-                text=f"*{title[:200]}* stops here. `/milestone resume {draft.id}` brings it back."
+                text=f"*{title[:200]}* stops here. `{command} resume {draft.id}` brings it back."
             ),
             confirm=PlainTextObject(text="Cancel draft"),
             deny=PlainTextObject(text="Keep it"),
@@ -207,7 +207,7 @@ def home_view(
     ]
     if notice:
         head.append(_context(notice))
-    drafts = [draft_blocks(item) for item in data.drafts]
+    drafts = [draft_blocks(item, command) for item in data.drafts]
     issues = [
         issue_home_blocks(template, issue, index, data.now)
         for index, issue in enumerate(data.open_issues)

@@ -87,8 +87,3 @@ def escape_mrkdwn(text: str) -> str:
     """Escape Slack's three control characters (`&`, `<`, `>`) so text shows exactly as
     written in mrkdwn, and an author's `<!here>` never pings anyone."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-# The old, misleading name, kept only until bot/home (being written alongside) imports
-# escape_mrkdwn; the same function, not a second escape.
-markdown_to_slack = escape_mrkdwn

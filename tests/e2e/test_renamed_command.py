@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.harness import Author, BotProcess, bot_environment, message_text, wait_until
+from tests.e2e.home_requests import open_home, wait_home
 from tests.emulators.slack_api import SlackEmulator
 from tests.emulators.slack_requests import SlackRequests
 
@@ -91,3 +93,19 @@ def test_a_cancelled_draft_says_how_to_resume_with_the_configured_command(
     author.requests.slash_command("drafts", command=RENAMED, user_id=author.user)
     wait_until(lambda: _said(slack, author, "Your drafts"), what="the drafts list")
     assert not [text for text in _everything_said(slack, author) if "/milestone" in text]
+
+
+def test_the_home_names_the_configured_command(author: Author, slack: SlackEmulator) -> None:
+    """The App Home of an author with a draft says /reliability (Cancel's confirmation
+    included), never /milestone."""
+    before = {m.ts for m in slack.bot_messages(author.channel)}
+    author.requests.slash_command("new Bound retries", command=RENAMED, user_id=author.user)
+    wait_until(
+        lambda: [m for m in slack.bot_messages(author.channel) if m.ts not in before],
+        what="the draft's root message",
+    )
+    open_home(author.requests, slack, author.user)
+    wait_home(slack, author.user, "Bound retries")
+    home = json.dumps(slack.home(author.user))
+    assert f"`{RENAMED} resume ms-" in home
+    assert "/milestone" not in home
