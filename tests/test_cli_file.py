@@ -236,3 +236,15 @@ def test_two_processes_filing_the_same_draft_make_one_issue(
     assert sum("Filed on GitHub as #1" in text for text in told) == 1
     other = next(text for text in told if "Filed on GitHub as #1" not in text)
     assert "Already filed as #1" in other or "This draft is filed as #1" in other
+
+
+def test_a_dropped_assignee_names_the_configured_command(
+    cli: Cli, gh: GitHubEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login GitHub won't assign is dropped, and the note names SLACK_COMMAND's command
+    for checking it, not /milestone."""
+    monkeypatch.setenv("SLACK_COMMAND", "/reliability")
+    run = cli("chat", "--assignee", "@no-such-person", stdin=lines(*ANSWERS))
+    assert run.code == 0, run.err
+    assert "GitHub wouldn't assign @no-such-person" in run.out
+    assert "`/reliability github-login`" in run.out and "/milestone" not in run.out

@@ -53,6 +53,7 @@ class OnGitHub:
 
     access: GitHubAccess
     assignee: str | None = None
+    command: str = "/milestone"  # the configured slash command, named in filing's notes
 
     @property
     def words(self) -> str:
@@ -303,7 +304,7 @@ class Chat:
                 f"(in {seconds:g} s)."
             )
 
-        service = FilingService(self.store, self.template, target.access)
+        service = FilingService(self.store, self.template, target.access, command=target.command)
         result = service.file(
             draft.id,
             actor=self.actor,
@@ -347,7 +348,7 @@ def destination(
 
     try:
         settings = load_settings(database_path=database, template_path=template)
-        return OnGitHub(build_github_access(settings), assignee)
+        return OnGitHub(build_github_access(settings), assignee, settings.slack_command)
     except ConfigError as exc:
         if insist:
             raise
