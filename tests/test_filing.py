@@ -235,6 +235,7 @@ AMBIGUOUS = [
     pytest.param(Fault.drop_connection(), "the connection to GitHub dropped", id="dropped"),
     pytest.param(Fault.error_after(502), "502 Server Error", id="502-after-create"),
     pytest.param(Fault.error_after(504, "Gateway Timeout"), "504 Gateway Timeout", id="504"),
+    pytest.param(Fault.custom(502, {}, after=True), "502", id="502-without-a-message"),
 ]
 
 
@@ -446,6 +447,20 @@ def test_403_that_is_not_a_rate_limit_is_a_permission_problem(
     assert result.failure.message.startswith(
         "GitHub refused to file in acme/execution (403 Resource not accessible by integration)"
     )
+    assert issues_for(gh) == []
+
+
+def test_an_answer_without_githubs_message_names_the_status(
+    gh: GitHubEmulator, store: Store, template: Template, clock: FakeClock, ready: Draft
+) -> None:
+    """A 400 whose body has no message says "(400)", never a made-up "Error"."""
+    gh.inject(*POST, Fault.custom(400, {}))
+    result = file(service_for(store, template, access_for(gh), clock))
+    assert result.failure is not None and result.failure.kind is FailureKind.UNAVAILABLE
+    assert result.failure.message.startswith(
+        "GitHub isn't answering properly right now (400), so nothing was filed."
+    )
+    assert "Error" not in result.failure.message
     assert issues_for(gh) == []
 
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 from github import Auth, Github, GithubException, GithubRetry
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, GitHubUnavailable
 from bot.github.client import (
     GitHubAccess,
     GitHubConfig,
@@ -20,6 +20,7 @@ from bot.github.client import (
     github_configured,
     read_private_key,
 )
+from bot.github.issues import IssueAccess
 from bot.settings import Settings
 from tests.emulators.app_keys import app_key_pair
 from tests.emulators.github_api import Fault, GitHubEmulator
@@ -199,6 +200,15 @@ def test_reads_are_retried_on_5xx(gh: GitHubEmulator) -> None:
     gh.inject("GET", "/repos/acme/execution", Fault.error_before(502))
     assert token_access(gh).client().get_repo(REPO).full_name == REPO
     assert [r.status for r in gh.requests_to("GET", "/repos/acme/execution")] == [502, 200]
+
+
+def test_a_read_without_githubs_message_names_the_status(gh: GitHubEmulator) -> None:
+    """A reminder's read that meets a 502 with no message reads "GitHub answered 502"."""
+    gh.add_issue(REPO, "Bound retries", body="- [ ] gate")
+    gh.inject("GET", "/repos/acme/execution/issues/1", Fault.custom(502, {}), times=5)
+    with pytest.raises(GitHubUnavailable) as raised:
+        IssueAccess(token_access(gh).client()).get(REPO, 1)
+    assert str(raised.value) == "GitHub answered 502"
 
 
 def test_rate_limits_are_not_slept_on_by_the_http_layer(gh: GitHubEmulator) -> None:

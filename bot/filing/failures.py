@@ -45,7 +45,9 @@ def failure_for(error: GitHubError, context: Context) -> FilingFailure:
     if error.sent:
         # Composed after a create that may have happened: whatever the status, "nothing was
         # filed" could be false, so the message says what is known instead.
-        return FilingFailure(FailureKind.UNAVAILABLE, error.message, error.status, error.request_id)
+        return FilingFailure(
+            FailureKind.UNAVAILABLE, error.message or error.detail, error.status, error.request_id
+        )
     words = BY_STATUS.get(error.status or 0, unavailable)
     return words(error, context)
 
@@ -94,10 +96,11 @@ def issues_disabled(error: GitHubError, context: Context) -> FilingFailure:
 
 
 def invalid(error: GitHubError, context: Context) -> FilingFailure:
-    why = "; ".join(error.errors) or error.message
+    said = error.message or error.detail
+    why = "; ".join(error.errors) or said
     message = (
-        f"GitHub refused the issue: {error.message}"
-        + (f" ({why})" if why != error.message else "")
+        f"GitHub refused the issue: {said}"
+        + (f" ({why})" if why != said else "")
         + f". Nothing was filed and {SAVED.lower()}: fix it with `edit <section>`, "
         "then file again."
     )

@@ -263,6 +263,7 @@ class FilingService:
     ) -> None:
         until = self._clock() + timedelta(seconds=seconds)
         self._renew(attempt, extra=seconds)
+        said = error.message[:200] or error.detail
         with self.store.session() as s:
             journal(
                 s,
@@ -270,7 +271,7 @@ class FilingService:
                 "waited",
                 status=error.status,
                 request_id=error.request_id,
-                detail=f"rate limited ({error.message[:200]}); waiting {seconds:g} s",
+                detail=f"rate limited ({said}); waiting {seconds:g} s",
             )
         log.info(
             "github.rate_limited",
@@ -331,7 +332,7 @@ class FilingService:
         """GitHub refused the assignee outright (nothing created): file without one."""
         attempt.notes.append(
             f"GitHub wouldn't assign @{payload['assignees'][0]} "
-            f"({'; '.join(error.errors) or error.message}), so the issue has no "
+            f"({'; '.join(error.errors) or error.message or error.detail}), so the issue has no "
             f"assignee; check the login with `{self.command} github-login`."
         )
         return {**payload, "assignees": []}

@@ -30,7 +30,7 @@ class GitHubError(MilestoneError):
     """A GitHub call that did not succeed, with what is needed to explain it."""
 
     status: int | None
-    message: str
+    message: str  # GitHub's own words; empty when its answer gave none
     request_id: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     errors: tuple[str, ...] = ()  # the `errors[].message` (or field/code) of a 422
@@ -73,7 +73,7 @@ def classify(exc: BaseException, *, write: bool = False, timeout: int = 0) -> Gi
         status = int(exc.status) if exc.status else None
         return GitHubError(
             status=status,
-            message=str(data.get("message") or exc.message or "Error").strip(),
+            message=str(data.get("message") or exc.message or "").strip(),
             request_id=headers.get("x-github-request-id"),
             headers=headers,
             errors=_error_texts(data),
@@ -137,5 +137,6 @@ def unavailable(exc: GithubException | OSError) -> GitHubUnavailable:
         return GitHubUnavailable(f"GitHub could not be reached ({exc})")
     error = classify(exc)
     if is_rate_limit(error):
-        return RateLimited(f"GitHub's rate limit is used up ({error.message})")
-    return GitHubUnavailable(f"GitHub answered {error.status}: {error.message}")
+        return RateLimited(f"GitHub's rate limit is used up ({error.message or error.detail})")
+    said = f": {error.message}" if error.message else ""
+    return GitHubUnavailable(f"GitHub answered {error.status}{said}")

@@ -2302,7 +2302,8 @@ def _error_reply(error: _ApiError) -> _Reply:
 
 def _fault_reply(fault: Fault) -> _Reply:
     status = fault.status or 500
-    body: dict[str, Any] = {"message": "Error", **dict(fault.body or {})}
+    # A body given without "message" is sent without one (as a proxy's 502 carries none).
+    body: dict[str, Any] = dict(fault.body) if fault.body is not None else {"message": "Error"}
     body.setdefault("documentation_url", DOCS)
     body.setdefault("status", str(status))
     return _Reply(status, body)
