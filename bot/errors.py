@@ -18,7 +18,8 @@ conversation's Slack side), or one line on stderr and exit 2 (the command line).
     ├── NotDraftAuthor                someone other than a draft's author tried to change it
     ├── GitHubError (bot.github.failures)  one GitHub call failed: status, request id, headers
     ├── GitHubUnavailable             GitHub could not be read or written right now
-    │   └── RateLimited               ... because the rate limit is used up
+    │   ├── RateLimited               ... because the rate limit is used up
+    │   └── RepositoryUnreachable     ... for one repository only (no App installation on it)
     ├── LocalFileError                a file the command line reads or writes is unusable
     └── ConfigError                   a setting is missing or malformed (names the variable)
 """
@@ -91,6 +92,15 @@ class GitHubUnavailable(MilestoneError):
 
 class RateLimited(GitHubUnavailable):
     """GitHub refused for the rate limit; wait for the reset."""
+
+
+class RepositoryUnreachable(GitHubUnavailable):
+    """The bot's credentials reach no further into one repository (the GitHub App isn't
+    installed on it); other repositories are unaffected."""
+
+    def __init__(self, repository: str, reason: str) -> None:
+        super().__init__(reason)
+        self.repository = repository
 
 
 class UnknownGitHubUser(InvalidAnswer):

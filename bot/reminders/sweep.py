@@ -32,7 +32,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.errors import GitHubUnavailable
+from bot.errors import GitHubUnavailable, RepositoryUnreachable
 from bot.github.client import GitHubAccess
 from bot.github.issues import (
     PER_PAGE,
@@ -84,6 +84,7 @@ class SweepReport:
     requests: int = 0  # requests made to GitHub
     complete: bool = True  # whether every tracked issue is as fresh as this sweep can make it
     stopped: str = ""  # why the refresh stopped early
+    skipped: dict[str, str] = field(default_factory=dict)  # repository -> why it wasn't read
     plans: list[AuthorPlan] = field(default_factory=list)
     digests: list[DigestOutcome] = field(default_factory=list)
     drafts: list[StaleAction] = field(default_factory=list)
@@ -101,6 +102,7 @@ class SweepReport:
             out.append(
                 f"GitHub: {self.requests} request(s), {self.observed} issue(s) read, {state}"
             )
+            out += [f"skipped {repo}: {why}" for repo, why in self.skipped.items()]
             if self.evidence is not None:
                 run = self.evidence
                 stopped = f", stopped: {run.stopped}" if run.stopped else ""
@@ -262,8 +264,11 @@ class Sweeper:
                 earliest = repositories.get(key)
                 repositories[key] = min(earliest, issue.filed_at) if earliest else issue.filed_at
             for repository, earliest in sorted(repositories.items()):
-                if not self._list(access, repository, earliest, now, report):
-                    return
+                try:
+                    if not self._list(access, repository, earliest, now, report):
+                        return
+                except RepositoryUnreachable as exc:
+                    self._skip(report, exc)
             self._verify(access, now, report)
             if report.complete:
                 self._evidence(now, report)
@@ -287,6 +292,12 @@ class Sweeper:
             poster=SlackPoster(self.slack) if self.slack is not None else None,
             github=self.github,
         ).apply(now)
+
+    def _skip(self, report: SweepReport, exc: RepositoryUnreachable) -> None:
+        """Leave one repository out of this sweep (said once); the others go on."""
+        if exc.repository.lower() not in report.skipped:
+            report.skipped[exc.repository.lower()] = str(exc)
+            log.warning("sweep.repository_skipped", repository=exc.repository, reason=str(exc))
 
     def _stop(self, report: SweepReport, budget: Budget) -> bool:
         """Stop when the rate limit left is under the floor; the next sweep resumes."""
@@ -365,7 +376,13 @@ class Sweeper:
         with self.store.session() as s:
             due = s.tracked.unverified_since(before, VERIFY_BATCH)
         for issue in due:
-            read = access.get(issue.repository, issue.number, issue.etag)
+            if issue.repository.lower() in report.skipped:
+                continue
+            try:
+                read = access.get(issue.repository, issue.number, issue.etag)
+            except RepositoryUnreachable as exc:
+                self._skip(report, exc)
+                continue
             report.requests += 1
             with self.store.session() as s:
                 current = s.tracked.get(issue.draft_id)

@@ -60,6 +60,7 @@ class Filed:
     author: str
     channel: str
     thread_ts: str
+    repository: str = REPO
 
 
 @dataclass
@@ -111,9 +112,10 @@ class World:
         title: str = "Bound cancel retries after venue timeouts",
         channel: str = RELIABILITY,
         at: datetime | None = None,
+        repository: str = REPO,
     ) -> Filed:
-        """A draft filed as an issue: its thread in Slack, the issue on the emulator, the draft
-        FILED in the store (as bot.filing.once leaves it), all at `at`."""
+        """A draft filed as an issue in `repository`: its thread in Slack, the issue on the
+        emulator, the draft FILED in the store (as bot.filing.once leaves it), all at `at`."""
         if at is not None:
             self.clock.now = at
         root = self.client.chat_postMessage(
@@ -138,9 +140,9 @@ class World:
             )
         rendered = render_issue(self.template, draft)
         issue = self.gh.add_issue(
-            REPO, rendered.title, rendered.body, user=BOT_LOGIN, labels=rendered.labels
+            repository, rendered.title, rendered.body, user=BOT_LOGIN, labels=rendered.labels
         )
-        url = f"{self.gh.web_url}/{REPO}/issues/{issue.number}"
+        url = f"{self.gh.web_url}/{repository}/issues/{issue.number}"
         with self.store.session() as s:
             before = s.drafts.get(draft.id)
             s.drafts.record(
@@ -157,7 +159,7 @@ class World:
                 source="test",
                 correlation_id="test-file",
             )
-        return Filed(draft.id, issue.number, url, author, channel, thread_ts)
+        return Filed(draft.id, issue.number, url, author, channel, thread_ts, repository)
 
     # -- sweeping and looking --------------------------------------------------------------
 
@@ -186,7 +188,7 @@ class World:
 
     def tick(self, filed: Filed, label: str, *, actor: str = "alice-gh") -> dict[str, Any]:
         """Someone ticks a box on GitHub's web UI (no webhook is sent by this alone)."""
-        return self.gh.tick_checkbox(REPO, filed.number, label, actor=actor)
+        return self.gh.tick_checkbox(filed.repository, filed.number, label, actor=actor)
 
     # -- the bot's HTTP app ------------------------------------------------------------------
 
