@@ -5,6 +5,7 @@ a message gives."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.home.data import DraftItem, HomeData
@@ -116,3 +117,28 @@ def test_the_home_names_the_configured_command_everywhere() -> None:
     shown = json.dumps(view)
     assert "`/ms resume ms-d0000`" in shown
     assert "/milestone" not in shown
+
+
+def test_filed_issues_across_repositories_are_named_with_their_repository() -> None:
+    """Issues in two repositories read `owner/repo#N` on the Home (open and closed); in
+    one repository, `#N` alone."""
+    [first, second] = issues(2)
+    first = replace(first, url="https://github.com/acme/execution/issues/1")
+    payments = replace(
+        second,
+        repository="acme/payments",
+        number=1,
+        url="https://github.com/acme/payments/issues/1",
+    )
+    closed = replace(
+        first,
+        repository="acme/ledger",
+        url="https://github.com/acme/ledger/issues/1",
+        state=tracking.IssueState.CLOSED,
+    )
+    spread = HomeData("U1", NOW, (), (first, payments), (closed,), "C1")
+    shown = text_of(home_view(spread, TEMPLATE, command="/ms"))
+    assert "acme/execution#1 Issue 0" in shown and "acme/payments#1 Issue 1" in shown
+    assert "acme/ledger#1 Issue 0" in shown
+    alone = text_of(home_view(HomeData("U1", NOW, (), (first,), (), "C1"), TEMPLATE, command="/ms"))
+    assert "|#1 Issue 0>" in alone and "acme/execution#" not in alone

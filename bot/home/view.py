@@ -31,7 +31,7 @@ from slack_sdk.models.views import View
 
 from bot.home.controls import HOME_WINDOW
 from bot.home.data import DraftItem, HomeData
-from bot.reminders.blocks import ACTION_MUTE, issue_blocks, issue_link
+from bot.reminders.blocks import ACTION_MUTE, issue_blocks, issue_link, spans_repositories
 from bot.slack.text import escape_mrkdwn
 from flows.draft import DraftStatus
 from flows.template import Template
@@ -127,11 +127,17 @@ def draft_blocks(item: DraftItem, command: str) -> list[dict[str, Any]]:
 
 
 def issue_home_blocks(
-    template: Template | TemplateOf, issue: TrackedIssue, index: int, now: datetime
+    template: Template | TemplateOf,
+    issue: TrackedIssue,
+    index: int,
+    now: datetime,
+    *,
+    full: bool = False,
 ) -> list[dict[str, Any]]:
     """A filed issue: its link and gates settled, each gate left with the digest's menu,
     Mute, and Snooze for this issue. The digest's controls carry the window key
-    `home:<author>`, so what they did is said on the author's Home."""
+    `home:<author>`, so what they did is said on the author's Home. `full`: the link names
+    the repository (the Home lists issues of several)."""
     window = f"{HOME_WINDOW}{issue.author}"
     left = issue.left(template)
     total = len(own_template(template, issue).gate_labels)
@@ -143,7 +149,8 @@ def issue_home_blocks(
         marks.append(f"snoozed until {when(issue.snoozed_until)}")
     note = f" ({', '.join(marks)})" if marks else ""
     head_text = (
-        f"*{issue_link(issue)}*{note}\n{bar(settled, total)} {settled}/{total} gates settled"
+        f"*{issue_link(issue, full=full)}*{note}\n"
+        f"{bar(settled, total)} {settled}/{total} gates settled"
     )
     mute = None
     if left and not issue.muted:
@@ -172,8 +179,11 @@ def issue_home_blocks(
     return blocks
 
 
-def _closed_block(issues: Sequence[TrackedIssue]) -> dict[str, Any]:
-    lines = [f"✓ {issue_link(i)} · closed {when(i.remote_updated_at or i.seen_at)}" for i in issues]
+def _closed_block(issues: Sequence[TrackedIssue], full: bool) -> dict[str, Any]:
+    lines = [
+        f"✓ {issue_link(i, full=full)} · closed {when(i.remote_updated_at or i.seen_at)}"
+        for i in issues
+    ]
     return _section("\n".join(lines))
 
 
@@ -208,11 +218,12 @@ def home_view(
     if notice:
         head.append(_context(notice))
     drafts = [draft_blocks(item, command) for item in data.drafts]
+    full = spans_repositories([*data.open_issues, *data.closed])
     issues = [
-        issue_home_blocks(template, issue, index, data.now)
+        issue_home_blocks(template, issue, index, data.now, full=full)
         for index, issue in enumerate(data.open_issues)
     ]
-    closed = [_closed_block(data.closed)] if data.closed else [_context("None closed yet.")]
+    closed = [_closed_block(data.closed, full)] if data.closed else [_context("None closed yet.")]
     # Three section headers, the closed list, and room for two lines (each "and N more", or
     # the line saying a section is empty).
     room = MAX_BLOCKS - len(head) - 3 - len(closed) - 2

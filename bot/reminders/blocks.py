@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -75,11 +75,22 @@ def _link_text(text: str) -> str:
     return escape_mrkdwn(text.replace("|", "/").replace(">", "›"))
 
 
-def issue_link(issue: TrackedIssue) -> str:
-    name = f"#{issue.number} {issue.title}".strip()
+def spans_repositories(issues: Iterable[TrackedIssue]) -> bool:
+    """Whether `issues` lie in more than one repository, where `#N` alone is ambiguous."""
+    return len({issue.repository.lower() for issue in issues}) > 1
+
+
+def issue_name(issue: TrackedIssue, *, full: bool = False) -> str:
+    """`#N`, or `owner/repo#N` with `full` (beside issues of other repositories)."""
+    return issue.key if full else f"#{issue.number}"
+
+
+def issue_link(issue: TrackedIssue, *, full: bool = False) -> str:
+    """The issue's name and title, linked to it; `full` names its repository too."""
     if issue.url:
+        name = f"{issue_name(issue, full=full)} {issue.title}".strip()
         return f"<{issue.url}|{_link_text(name)}>"
-    return escape_mrkdwn(f"{issue.repository}{name}")
+    return escape_mrkdwn(f"{issue.key} {issue.title}".strip())
 
 
 def _section(text: str, accessory: BlockElement | None = None) -> dict[str, Any]:
@@ -116,13 +127,16 @@ def issue_blocks(
     index: int,
     window_key: str,
     evidence: Mapping[str, GateEvidence] | None = None,
+    *,
+    full: bool = False,
 ) -> list[dict[str, Any]]:
     """One issue of a digest: its link with Mute, then a line per gate left with its menu,
-    and under a gate with evidence its proof and **Tick with evidence**."""
+    and under a gate with evidence its proof and **Tick with evidence**. `full`: the link
+    names the repository (the digest spans several)."""
     left = issue.left(template)
     count = f"{len(left)} gate{'s' if len(left) != 1 else ''} left" if left else "all settled"
     head = _section(
-        f"*{issue_link(issue)}* · {count}",
+        f"*{issue_link(issue, full=full)}* · {count}",
         _button("Mute this issue", f"{ACTION_MUTE}_{index}", _value(d=issue.draft_id, k=window_key))
         if left
         else None,
@@ -160,7 +174,8 @@ def issue_blocks(
 
 def digest_text(template: Template, issues: Sequence[TrackedIssue]) -> str:
     """The notification text (and the fallback for clients without blocks)."""
-    parts = [f"#{i.number} ({len(i.left(template))})" for i in issues]
+    full = spans_repositories(issues)
+    parts = [f"{issue_name(i, full=full)} ({len(i.left(template))})" for i in issues]
     return "Gates left on your Reliability Milestones: " + ", ".join(parts)
 
 
@@ -177,6 +192,7 @@ def digest_blocks(
     """The digest for one author: every listed issue with its gates left, and the controls;
     `command` is the slash command, named where the digest runs out of room."""
     total = sum(len(i.left(template)) for i in issues)
+    full = spans_repositories(issues)
     if total:
         plural = "s" if len(issues) != 1 else ""
         lead = (
@@ -208,14 +224,14 @@ def digest_blocks(
     left_out: list[TrackedIssue] = []
     for index, issue in enumerate(issues):
         blocks = issue_blocks(
-            template, issue, index, window_key, (evidence or {}).get(issue.draft_id)
+            template, issue, index, window_key, (evidence or {}).get(issue.draft_id), full=full
         )
         if left_out or len(body) + len(blocks) > room:
             left_out.append(issue)
             continue
         body.extend(blocks)
     if left_out:
-        names = ", ".join(issue_link(i) for i in left_out)
+        names = ", ".join(issue_link(i, full=full) for i in left_out)
         body.append(_context(f"Also waiting, not shown for space: {names}. `{command} status`"))
     return head + body + footer
 

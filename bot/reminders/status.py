@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.reminders.blocks import issue_link
+from bot.reminders.blocks import issue_link, spans_repositories
 from bot.reminders.evidence import plan_summary
 from bot.slack.text import escape_mrkdwn
 from bot.storage.draft_templates import DraftTemplates
@@ -35,7 +35,12 @@ def _age(seen: datetime | None, now: datetime) -> str:
 
 
 def _issue_block(
-    template: Template | TemplateOf, issue: TrackedIssue, now: datetime, plan: str = ""
+    template: Template | TemplateOf,
+    issue: TrackedIssue,
+    now: datetime,
+    plan: str = "",
+    *,
+    full: bool = False,
 ) -> dict[str, Any]:
     left = issue.left(template)
     marks = []
@@ -43,7 +48,7 @@ def _issue_block(
         marks.append("muted")
     if issue.snoozed(now):
         marks.append("snoozed")
-    head = f"*{issue_link(issue)}*" + (f" ({', '.join(marks)})" if marks else "")
+    head = f"*{issue_link(issue, full=full)}*" + (f" ({', '.join(marks)})" if marks else "")
     lines = [f"{head} · {len(left)} gate{'s' if len(left) != 1 else ''} left"]
     previous = None
     for heading, label in left:
@@ -105,8 +110,10 @@ def status_reply(
         "or from my digest."
     )
     blocks = [_section(lead)]
+    full = spans_repositories(waiting)
     for issue in waiting[: MAX_BLOCKS - 2]:
-        blocks.append(_issue_block(templates, issue, now, plans.get(issue.draft_id, "")))
+        plan = plans.get(issue.draft_id, "")
+        blocks.append(_issue_block(templates, issue, now, plan, full=full))
     if len(waiting) > MAX_BLOCKS - 2:
         more = len(waiting) - (MAX_BLOCKS - 2)
         blocks.append(
