@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -76,7 +77,22 @@ def build_core(settings: Settings, *, store: Store | None = None) -> Core:
     return Core(settings, template, flow, store, github, templates, drafts)
 
 
-def build_sweeper(core: Core, slack: WebClient | None) -> Sweeper:
+class SweepParts(Protocol):
+    """What a sweeper is built from: a Core (`remind`) or the Services (serve's loop)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def template(self) -> Template: ...
+    @property
+    def github(self) -> GitHubAccess | None: ...
+    @property
+    def draft_templates(self) -> DraftTemplates | None: ...
+
+
+def build_sweeper(core: SweepParts, slack: WebClient | None) -> Sweeper:
     """The reminder sweep (`remind`, serve's loop); without `slack` it sends nothing."""
     return Sweeper(
         store=core.store,

@@ -456,26 +456,12 @@ class SweepLoop:
             self._stopping.wait(self.interval)
 
 
-def start_sweep_loop(
-    settings: Settings,
-    *,
-    store: Store,
-    template: Template,
-    slack: WebClient | None,
-    github: GitHubAccess | None,
-    draft_templates: DraftTemplates | None = None,
-) -> SweepLoop | None:
-    """Start serve's sweep loop, unless REMINDER_SWEEP_MINUTES is 0."""
-    if settings.reminder_sweep_minutes == 0:
+def start_sweep_loop(sweeper: Sweeper) -> SweepLoop | None:
+    """Start serve's loop over `sweeper` (bot.app.build_sweeper builds it), unless
+    REMINDER_SWEEP_MINUTES is 0."""
+    minutes = sweeper.settings.reminder_sweep_minutes
+    if minutes == 0:
         log.info("sweep.off", reason="REMINDER_SWEEP_MINUTES=0")
         return None
-    sweeper = Sweeper(
-        store=store,
-        template=template,
-        settings=settings,
-        slack=slack,
-        github=github,
-        draft_templates=draft_templates,
-    )
-    log.info("sweep.started", every_minutes=settings.reminder_sweep_minutes)
-    return SweepLoop(sweeper, settings.reminder_sweep_minutes).start()
+    log.info("sweep.started", every_minutes=minutes)
+    return SweepLoop(sweeper, minutes).start()

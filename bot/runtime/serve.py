@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bot.app import build_services, create_app
+from bot.app import build_services, build_sweeper, create_app
 from bot.github.client import github_configured
 from bot.github.webhook import GitHubWebhook
 from bot.home.publisher import HomeRefreshLoop
@@ -68,14 +68,7 @@ def warn_if_ephemeral(database: Path) -> None:
 
 def _sweep_loop(settings: Settings, services: Services) -> None:
     """The reminder sweep, in this process, every REMINDER_SWEEP_MINUTES (0: not at all)."""
-    start_sweep_loop(
-        settings,
-        store=services.store,
-        template=services.template,
-        slack=services.client,
-        github=services.github,
-        draft_templates=services.draft_templates,
-    )
+    start_sweep_loop(build_sweeper(services, services.client))
 
 
 def _home_loop(services: Services) -> None:
