@@ -48,7 +48,7 @@ def resolve_paths(args: argparse.Namespace) -> None:
 
 # The commands that start without pydantic-settings (over 100 ms of imports, a third of what
 # `gates` would otherwise cost in CI): they need two paths, and strings make valid paths.
-_LIGHT_PATHS = frozenset({"drafts", "show", "replay", "gates", "backup"})
+_LIGHT_PATHS = frozenset({"drafts", "show", "replay", "gates", "backup", "evidence"})
 
 
 def light_paths(db: Path | None, template: Path | None) -> tuple[Path, Path | None]:
@@ -204,6 +204,18 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
     return None
 
 
+def _evidence(args: argparse.Namespace) -> int:
+    from bot.runtime.evidence_command import run
+
+    return run(args)
+
+
+def _evidence_arguments(parser: argparse.ArgumentParser) -> None:
+    from bot.runtime.evidence_command import add_arguments  # stdlib and flows only
+
+    add_arguments(parser)
+
+
 def _remind_arguments(parser: argparse.ArgumentParser) -> None:
     from bot.runtime.remind import add_arguments
 
@@ -240,6 +252,12 @@ COMMANDS: list[Command] = [
         _gates,
         _gates_arguments,
         needs_database=False,  # reads an issue body, no database
+    ),
+    Command(
+        "evidence",
+        "per gate of a tracked issue: its state, the pull requests' evidence and its source",
+        _evidence,
+        _evidence_arguments,
     ),
     Command(
         "backup",

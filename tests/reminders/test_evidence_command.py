@@ -69,3 +69,19 @@ def test_an_issue_not_tracked_is_one_line(world: World) -> None:
     file_with_answers(world)
     with pytest.raises(NotTracked, match="is not an issue the bot filed"):
         run(evidence(world, "#999"))
+
+
+def test_through_the_command_line(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """`milestone-bot evidence` is a command: 0 with the report, 2 and one line when the issue
+    is not tracked."""
+    from bot.runtime.cli import main
+
+    filed = file_with_answers(world)
+    merged_pull(world, filed)
+    world.sweep("2026-11-30T10:00")
+    capsys.readouterr()
+    assert main(["evidence", str(filed.number), "--db", str(world.db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["issue"] == f"{REPO}#{filed.number}"
+    assert main(["evidence", "#999", "--db", str(world.db)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["milestone-bot: #999 is not an issue the bot filed and follows"]
