@@ -211,9 +211,10 @@ def _evidence(args: argparse.Namespace) -> int:
 
 
 def _evidence_arguments(parser: argparse.ArgumentParser) -> None:
-    from bot.runtime.evidence_command import add_arguments  # stdlib and flows only
-
-    add_arguments(parser)
+    parser.add_argument(
+        "issue", metavar="ISSUE", help="12, #12, owner/name#12, the issue's URL, or a draft id"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
 def _remind_arguments(parser: argparse.ArgumentParser) -> None:

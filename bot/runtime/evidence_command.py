@@ -33,13 +33,6 @@ class NotTracked(MilestoneError):
     """The issue named is not one the bot follows."""
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "issue", metavar="ISSUE", help="12, #12, owner/name#12, the issue's URL, or a draft id"
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
-
-
 def find_issue(s: Session, text: str) -> TrackedIssue:
     from bot.storage.ids import normalize_draft_id
 
