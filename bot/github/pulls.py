@@ -1,9 +1,12 @@
 """Reading the pull requests that implement a milestone: listings, files, checks, timelines.
 
-One gateway on one PyGithub client (not shared across threads), in the shape of
-bot.github.issues.IssueAccess: GitHub's failures become GitHubUnavailable or RateLimited
-(bot.github.failures), every answer's rate limit is kept in `budget`, and `requests`
-counts what was asked, so the sweep can report and bound its cost.
+One gateway (not shared across threads), in the shape of bot.github.issues.IssueAccess,
+reading each repository with its own client: `clients` picks one per repository
+(bot.github.repository_clients: with a GitHub App, that repository's installation; one it
+isn't installed on raises RepositoryUnreachable), or one `github` client serves them all.
+GitHub's failures become GitHubUnavailable or RateLimited (bot.github.failures), every
+answer's rate limit is kept in `budget`, and `requests` counts what was asked, so the sweep
+can report and bound its cost.
 
 Costs, as GitHub charges them: the repository's listing of recently updated pull requests
 and each issue's timeline are conditional on their last ETag (a 304 is free); a merged pull
@@ -13,6 +16,7 @@ call and one combined-status call on its merge commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,19 +54,29 @@ class Files:
 
 @dataclass
 class PullAccess:
-    github: Github
+    github: Github | None = None
     requests: int = 0
     budget: Budget = field(default_factory=lambda: Budget(None))
+    clients: Callable[[str], Github] | None = None  # repository -> its client
+
+    def _client(self, repository: str) -> Github:
+        if self.clients is not None:
+            return self.clients(repository)
+        assert self.github is not None, "PullAccess needs a client or a client per repository"
+        return self.github
 
     def _get(
-        self, path: str, parameters: dict[str, Any] | None = None, etag: str | None = None
+        self,
+        repository: str,
+        path: str,
+        parameters: dict[str, Any] | None = None,
+        etag: str | None = None,
     ) -> tuple[dict[str, Any], Any]:
         headers = {"If-None-Match": etag} if etag else {}
+        client = self._client(repository)  # before counting: an unreachable one costs nothing
         self.requests += 1
         try:
-            answer, data = self.github.requester.requestJsonAndCheck(
-                "GET", path, parameters, headers
-            )
+            answer, data = client.requester.requestJsonAndCheck("GET", path, parameters, headers)
         except GithubException as exc:
             self.budget = Budget.from_headers(exc.headers or {})
             raise unavailable(exc) from exc
@@ -71,9 +85,11 @@ class PullAccess:
         self.budget = Budget.from_headers(answer)
         return answer, data
 
-    def _page(self, path: str, parameters: dict[str, Any] | None, etag: str | None) -> Page:
+    def _page(
+        self, repository: str, path: str, parameters: dict[str, Any] | None, etag: str | None
+    ) -> Page:
         query = {**parameters, "per_page": PER_PAGE} if parameters is not None else None
-        answer, data = self._get(path, query, etag)
+        answer, data = self._get(repository, path, query, etag)
         if data is None:
             return Page([], etag, not_modified=True)
         items = [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
@@ -85,27 +101,27 @@ class PullAccess:
         """A page of the repository's pull requests, most recently updated first: the first
         (conditional on `etag`), or the one at `next_url`."""
         if next_url is not None:
-            return self._page(next_url, None, None)
+            return self._page(repository, next_url, None, None)
         parameters = {"state": "all", "sort": "updated", "direction": "desc"}
-        return self._page(f"{repo_path(repository)}/pulls", parameters, etag)
+        return self._page(repository, f"{repo_path(repository)}/pulls", parameters, etag)
 
     def pull(self, repository: str, number: int) -> dict[str, Any]:
-        _, data = self._get(f"{repo_path(repository)}/pulls/{number}")
+        _, data = self._get(repository, f"{repo_path(repository)}/pulls/{number}")
         return data if isinstance(data, dict) else {}
 
     def pulls_of_commit(self, repository: str, sha: str) -> list[dict[str, Any]]:
         """The pull requests a commit belongs to (for a commit message that references an
         issue: GitHub's timeline names the commit, not its pull request)."""
-        _, data = self._get(f"{repo_path(repository)}/commits/{sha}/pulls")
+        _, data = self._get(repository, f"{repo_path(repository)}/commits/{sha}/pulls")
         return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
     def timeline(self, repository: str, number: int, etag: str | None = None) -> Page:
         """Every event of the issue's timeline; a 304 when the first page is unchanged."""
         path = f"{issue_path(repository, number)}/timeline"
-        first = self._page(path, {}, etag)
+        first = self._page(repository, path, {}, etag)
         items, current = list(first.items), first
         while current.next_url:
-            current = self._page(current.next_url, None, None)
+            current = self._page(repository, current.next_url, None, None)
             items += current.items
         return Page(items, first.etag, first.not_modified)
 
@@ -116,7 +132,7 @@ class PullAccess:
         url: str | None = path
         parameters: dict[str, Any] | None = {}
         while url is not None:
-            current = self._page(url, parameters, None)
+            current = self._page(repository, url, parameters, None)
             for item in current.items:
                 found.append(
                     ChangedFile(
@@ -135,6 +151,7 @@ class PullAccess:
         found: list[Check] = []
         for page in range(1, MAX_CHECK_PAGES + 1):
             _, data = self._get(
+                repository,
                 f"{repo_path(repository)}/commits/{sha}/check-runs",
                 {"per_page": PER_PAGE, "page": page},
             )
@@ -144,7 +161,7 @@ class PullAccess:
                 found.append(Check(str(run.get("name")), run.get("conclusion") if done else None))
             if len(runs) < PER_PAGE:
                 break
-        _, status = self._get(f"{repo_path(repository)}/commits/{sha}/status")
+        _, status = self._get(repository, f"{repo_path(repository)}/commits/{sha}/status")
         for item in (status or {}).get("statuses") or []:
             state = item.get("state")
             conclusion = (

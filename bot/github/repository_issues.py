@@ -1,8 +1,8 @@
 """The reminders' issue reads and writes, each with the credentials of the issue's own
-repository: with a GitHub App that is the repository's installation (an organisation may
-install the App more than once), so an issue filed in a second repository is not mistaken
-for a deleted one by a token that can't see it. A repository the App isn't installed on
-raises RepositoryUnreachable, which concerns that repository alone.
+repository (bot.github.repository_clients): with a GitHub App that is the repository's
+installation, so an issue filed in a second repository is not mistaken for a deleted one by a
+token that can't see it. A repository the App isn't installed on raises
+RepositoryUnreachable, which concerns that repository alone.
 """
 
 from __future__ import annotations
@@ -10,37 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from github import GithubException
-
-from bot.errors import RepositoryUnreachable
 from bot.github.client import GitHubAccess
-from bot.github.failures import unavailable
 from bot.github.issues import IssueAccess, IssueRead, ListingPage
+from bot.github.repository_clients import RepositoryClients
 
 
 class RepositoryIssues(IssueAccess):
     """IssueAccess that picks a client per repository (built on first use, kept)."""
 
     def __init__(self, access: GitHubAccess) -> None:
-        self._access = access
+        self._clients = RepositoryClients(access)
         self._by_repository: dict[str, IssueAccess] = {}
 
     def _for(self, repository: str) -> IssueAccess:
         key = repository.lower()
         if key not in self._by_repository:
-            try:
-                client = self._access.for_repository(repository).client()
-            except GithubException as exc:
-                if exc.status == 404 and self._access.config.uses_app:
-                    raise RepositoryUnreachable(
-                        repository,
-                        f"the GitHub App isn't installed on {repository} "
-                        "(GitHub answered 404 for its installation)",
-                    ) from exc
-                raise unavailable(exc) from exc
-            except OSError as exc:
-                raise unavailable(exc) from exc
-            self._by_repository[key] = IssueAccess(client)
+            self._by_repository[key] = IssueAccess(self._clients(repository))
         return self._by_repository[key]
 
     def get(self, repository: str, number: int, etag: str | None = None) -> IssueRead:

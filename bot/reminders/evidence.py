@@ -18,21 +18,27 @@ Each sweep, with GitHub as the authority (a webhook only brings it forward):
    part-way leaves the last complete record and the next sweep tries again. Checks still
    running are read again each sweep (and at once after a `check_*` webhook).
 
+Each repository is read with its own credentials (with a GitHub App, its installation:
+bot.github.repository_clients, as the issue reads). A repository the App isn't installed on
+is left out of this sweep (`skipped`, logged once by the sweep) and the others go on.
+
 It stops, as the rest of the sweep does, when GitHub's remaining rate limit falls under
 REMINDER_RATE_LIMIT_FLOOR.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.errors import GitHubUnavailable, UnknownDraft
+from bot.errors import GitHubUnavailable, RepositoryUnreachable, UnknownDraft
 from bot.github.client import GitHubAccess
 from bot.github.issues import github_time
 from bot.github.pull_links import record_pull
 from bot.github.pulls import PullAccess, timeline_commits, timeline_pulls
+from bot.github.repository_clients import RepositoryClients
 from bot.log import get_logger
 from bot.settings import Settings
 from bot.storage.evidence import PullCursor, StoredPull
@@ -60,6 +66,13 @@ class EvidenceRun:
     linked: int = 0  # linked pull requests the listing showed (new or known)
     read: int = 0  # pull requests whose files or checks were read
     stopped: str = ""
+    skipped: dict[str, str] = field(default_factory=dict)  # repository (lower) -> why
+
+    def reachable(self, repository: str) -> bool:
+        return repository.lower() not in self.skipped
+
+    def skip(self, exc: RepositoryUnreachable) -> None:
+        self.skipped.setdefault(exc.repository.lower(), str(exc))
 
 
 def assessment(s: Session, template: Template, draft_id: str) -> Assessment | None:
@@ -82,10 +95,11 @@ class EvidenceReader:
         self.settings = settings
         self.github = github
 
-    def refresh(self, now: datetime) -> EvidenceRun:
-        """Link, then read what is missing; a GitHub failure stops it until the next sweep."""
-        run = EvidenceRun()
-        access = PullAccess(self.github.client())
+    def refresh(self, now: datetime, skipped: Mapping[str, str] | None = None) -> EvidenceRun:
+        """Link, then read what is missing; a GitHub failure stops it until the next sweep,
+        an unreachable repository (or one in `skipped` already) only its own part."""
+        run = EvidenceRun(skipped={k.lower(): v for k, v in (skipped or {}).items()})
+        access = PullAccess(clients=RepositoryClients(self.github))
         try:
             self._refresh(access, now, run)
         except GitHubUnavailable as exc:
@@ -110,7 +124,12 @@ class EvidenceReader:
             key = issue.repository
             earliest[key] = min(earliest.get(key, issue.filed_at), issue.filed_at)
         for repository, since in sorted(earliest.items()):
-            self._list(access, repository, since, now, run)
+            if not run.reachable(repository):
+                continue
+            try:
+                self._list(access, repository, since, now, run)
+            except RepositoryUnreachable as exc:
+                run.skip(exc)
             if self._low(access, run):
                 return
         self._timelines(access, now, run)
@@ -167,14 +186,15 @@ class EvidenceReader:
             with self.store.session() as s:
                 issue = s.tracked.get(draft_id)
                 state = s.evidence.state(draft_id)
-            if issue is None:
+            if issue is None or not run.reachable(issue.repository):
                 continue
-            page = access.timeline(issue.repository, issue.number, state.timeline_etag)
+            try:
+                page = access.timeline(issue.repository, issue.number, state.timeline_etag)
+            except RepositoryUnreachable as exc:
+                run.skip(exc)
+                continue
             if not page.not_modified:
-                for repository, number, _ in timeline_pulls(page.items):
-                    self._from_timeline(access, draft_id, repository, number)
-                for repository, sha in timeline_commits(page.items):
-                    self._from_commit(access, draft_id, repository, sha)
+                self._from_events(access, draft_id, page.items, run)
             with self.store.session() as s:
                 current = s.evidence.state(draft_id)
                 s.evidence.save_state(
@@ -184,6 +204,24 @@ class EvidenceReader:
                 return
 
     def _from_timeline(
+    def _from_events(
+        self, access: PullAccess, draft_id: str, events: list[dict[str, Any]], run: EvidenceRun
+    ) -> None:
+        """The pull requests and commits a timeline names, each in its own repository (a
+        cross-reference may come from one the App can't read: that one is skipped)."""
+        for repository, number, _ in timeline_pulls(events):
+            if run.reachable(repository):
+                try:
+                    self._from_timeline(access, draft_id, repository, number)
+                except RepositoryUnreachable as exc:
+                    run.skip(exc)
+        for repository, sha in timeline_commits(events):
+            if run.reachable(repository):
+                try:
+                    self._from_commit(access, draft_id, repository, sha)
+                except RepositoryUnreachable as exc:
+                    run.skip(exc)
+
         self, access: PullAccess, draft_id: str, repository: str, number: int
     ) -> None:
         with self.store.session() as s:
@@ -214,12 +252,16 @@ class EvidenceReader:
         with self.store.session() as s:
             unfinished = s.evidence.unfinished()
         for stored in unfinished:
-            if not self._due(stored, now):
-                continue
             pull = stored.pull
             assert pull.merge_sha is not None
-            files = None if stored.files_read else access.files(pull.repository, pull.number)
-            checks = access.checks(pull.repository, pull.merge_sha)
+            if not self._due(stored, now) or not run.reachable(pull.repository):
+                continue
+            try:
+                files = None if stored.files_read else access.files(pull.repository, pull.number)
+                checks = access.checks(pull.repository, pull.merge_sha)
+            except RepositoryUnreachable as exc:
+                run.skip(exc)
+                continue
             final = bool(checks) and all(c.conclusion is not None for c in checks)
             with self.store.session() as s:
                 current = s.evidence.pull(pull.repository, pull.number)

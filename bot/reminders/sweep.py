@@ -279,9 +279,10 @@ class Sweeper:
     def _evidence(self, now: datetime, report: SweepReport) -> None:
         """Pull requests and their evidence (bot/reminders/evidence.py), then what follows."""
         assert self.github is not None
-        run = EvidenceReader(store=self.store, settings=self.settings, github=self.github).refresh(
-            now
-        )
+        reader = EvidenceReader(store=self.store, settings=self.settings, github=self.github)
+        run = reader.refresh(now, skipped=report.skipped)
+        for repository, reason in run.skipped.items():
+            self._skip(report, RepositoryUnreachable(repository, reason))
         report.requests += run.requests
         report.evidence = run
         EvidenceOutcomes(

@@ -1,0 +1,110 @@
+"""Evidence across repositories with GitHub App auth: each repository's pull requests, files,
+checks and timelines read with that repository's own installation, and a repository the App
+isn't installed on skipped (said once) while the others still get their evidence."""
+
+from __future__ import annotations
+
+import pytest
+from structlog.testing import capture_logs
+
+from bot.reminders.evidence import assessment
+from tests.emulators.app_keys import app_key_pair
+from tests.emulators.github_pulls import added_patch
+from tests.reminders.harness import REPO, Filed, World
+
+APP_ID = 5252
+PAYMENTS = "acme/payments"
+ELSEWHERE = "acme/elsewhere"  # the App is not installed here
+UNIT = "Added/updated unit tests for new behavior."
+SUITES = "Existing related unit suites pass."
+FILES = {
+    "tests/test_retry_budget.py": added_patch("def test_budget_caps_retries():"),
+    "src/retry_budget.py": added_patch("BUDGET = 3"),
+}
+
+
+@pytest.fixture(scope="module")
+def app_key() -> tuple[str, str]:
+    return app_key_pair()
+
+
+@pytest.fixture
+def app_world(world: World, app_key: tuple[str, str]) -> World:
+    """The bot as a GitHub App installed twice in acme (acme/execution: 61, acme/payments:
+    62); acme/elsewhere has no installation."""
+    gh = world.gh
+    gh.add_app(APP_ID, "milestone-bot", public_key_pem=app_key[1])
+    gh.add_repo(PAYMENTS, labels=["reliability", "execution"])
+    gh.add_repo(ELSEWHERE, labels=["reliability", "execution"])
+    gh.add_installation(61, APP_ID, "acme", repositories=[REPO])
+    gh.add_installation(62, APP_ID, "acme", repositories=[PAYMENTS])
+    world.overrides.update(
+        github_token=None, github_app_id=APP_ID, github_app_private_key=app_key[0]
+    )
+    world.restart()
+    return world
+
+
+def merged(world: World, filed: Filed) -> tuple[int, str]:
+    """A pull request in the milestone's repository, referencing it, merged with checks green."""
+    repo = filed.repository
+    number = world.gh.pulls.open(repo, "Retry budget", f"Part of #{filed.number}", files=FILES)
+    sha = world.gh.pulls.merge(repo, number)
+    world.gh.pulls.check_run(repo, sha, "unit", conclusion="success")
+    return number, sha
+
+
+def proofs(world: World, filed: Filed) -> dict[str, list[str]]:
+    """Per gate with evidence, the keys of the pull requests that prove it."""
+    with world.store.session() as s:
+        result = assessment(s, world.template, filed.draft_id)
+    assert result is not None, f"nothing linked to {filed.repository}#{filed.number}"
+    return {label: [p.pull for p in g.proofs] for label, g in result.found().items()}
+
+
+def test_each_repositorys_pull_requests_are_read_with_its_own_installation(
+    app_world: World,
+) -> None:
+    """A merged pull request in acme/execution and one in acme/payments, each referencing
+    its repository's milestone: both milestones get their evidence from one sweep."""
+    execution = app_world.file()
+    payments = app_world.file(repository=PAYMENTS, title="Bound refund retries")
+    app_world.sweep("2026-11-30T09:30")  # tracked from here on
+    first, _ = merged(app_world, execution)
+    second, _ = merged(app_world, payments)
+    report = app_world.sweep("2026-11-30T10:00")
+    assert report.evidence is not None and not report.evidence.stopped, report.evidence
+    assert proofs(app_world, execution) == {
+        UNIT: [f"{REPO}#{first}"],
+        SUITES: [f"{REPO}#{first}"],
+    }
+    assert proofs(app_world, payments) == {
+        UNIT: [f"{PAYMENTS}#{second}"],
+        SUITES: [f"{PAYMENTS}#{second}"],
+    }
+    assert app_world.gh.installation_tokens(61) and app_world.gh.installation_tokens(62)
+
+
+def test_a_repository_without_an_installation_is_skipped_and_evidence_goes_on(
+    app_world: World,
+) -> None:
+    """acme/elsewhere (no installation) is logged once as skipped; the pull requests of
+    acme/execution and acme/payments are still linked and read in the same sweep."""
+    execution = app_world.file()
+    payments = app_world.file(repository=PAYMENTS, title="Bound refund retries")
+    elsewhere = app_world.file(repository=ELSEWHERE, title="Bound fills elsewhere")
+    app_world.sweep("2026-11-30T09:30")
+    first, _ = merged(app_world, execution)
+    second, _ = merged(app_world, payments)
+    merged(app_world, elsewhere)
+    with capture_logs() as logs:
+        report = app_world.sweep("2026-11-30T10:00")
+    assert report.evidence is not None and not report.evidence.stopped, report.evidence
+    assert list(report.skipped) == [ELSEWHERE]
+    skipped = [line for line in logs if line["event"] == "sweep.repository_skipped"]
+    assert [line["repository"] for line in skipped] == [ELSEWHERE]
+    assert proofs(app_world, execution)[UNIT] == [f"{REPO}#{first}"]
+    assert proofs(app_world, payments)[UNIT] == [f"{PAYMENTS}#{second}"]
+    with app_world.store.session() as s:
+        assert s.evidence.linked(elsewhere.draft_id) == []
+    assert not [line for line in logs if line["event"] == "sweep.github_unavailable"]
