@@ -203,7 +203,6 @@ class EvidenceReader:
             if self._low(access, run):
                 return
 
-    def _from_timeline(
     def _from_events(
         self, access: PullAccess, draft_id: str, events: list[dict[str, Any]], run: EvidenceRun
     ) -> None:
@@ -222,6 +221,7 @@ class EvidenceReader:
                 except RepositoryUnreachable as exc:
                     run.skip(exc)
 
+    def _from_timeline(
         self, access: PullAccess, draft_id: str, repository: str, number: int
     ) -> None:
         with self.store.session() as s:
@@ -253,9 +253,9 @@ class EvidenceReader:
             unfinished = s.evidence.unfinished()
         for stored in unfinished:
             pull = stored.pull
-            assert pull.merge_sha is not None
             if not self._due(stored, now) or not run.reachable(pull.repository):
                 continue
+            assert pull.merge_sha is not None
             try:
                 files = None if stored.files_read else access.files(pull.repository, pull.number)
                 checks = access.checks(pull.repository, pull.merge_sha)
