@@ -6,6 +6,12 @@ per gate whether GitHub holds proof and what it is. The rules are data (RULES), 
 template's gate labels, so a team changes them in one place; a gate label the rules don't
 know has no machine evidence and stays with the author.
 
+A repository's own template (issue 15) may write a gate differently: a label with the same
+words as a rule's (case, punctuation, spacing and emphasis aside) gets that rule
+(`rule_for`). A reworded label gets none: matching by section or position would guess, and a
+gate replaced in place would then show, or with EVIDENCE_AUTO_TICK be ticked with, another
+gate's proof. A team that rewords a gate adds its label to RULES beside the bundled one.
+
 Policy:
 * Only merged pull requests prove anything. Open ones are waited for; closed-unmerged ones
   are listed but prove nothing. A merged pull request that a later merged revert undoes
@@ -281,6 +287,14 @@ RULES: dict[str, Rule] = {
 }
 
 
+def rule_for(label: str) -> Rule | None:
+    """The rule of the gate `label`: its own, or the one of a rule label with the same words."""
+    if label in RULES:
+        return RULES[label]
+    words = _words(label)
+    return next((rule for known, rule in RULES.items() if _words(known) == words), None)
+
+
 # ----- per gate -------------------------------------------------------------------------------
 
 
@@ -304,9 +318,9 @@ def reverted_by(pulls: Iterable[PullRequest]) -> dict[str, str]:
 def _waiting(pull: PullRequest, label: str) -> str | None:
     if pull.state is PullState.OPEN:
         return f"#{pull.number} is not merged yet"
-    if RULES.get(label) is checks_green and any(c.conclusion is None for c in pull.checks):
+    if rule_for(label) is checks_green and any(c.conclusion is None for c in pull.checks):
         return f"checks pending on {pull.short_sha} (#{pull.number})"
-    if RULES.get(label) is checks_green and not pull.checks:
+    if rule_for(label) is checks_green and not pull.checks:
         return f"no checks reported on {pull.short_sha} yet (#{pull.number})"
     return None
 
@@ -315,10 +329,10 @@ def _notes(pull: PullRequest, label: str, undone: dict[str, str]) -> list[str]:
     notes = []
     if pull.key in undone:
         notes.append(f"#{pull.number} was reverted by {undone[pull.key]}")
-    if pull.files_capped and RULES.get(label) is not checks_green:
+    if pull.files_capped and rule_for(label) is not checks_green:
         notes.append(f"#{pull.number}: GitHub lists only its first {FILES_CAP:,} files")
     failed = [c.name for c in pull.checks if c.conclusion and c.conclusion not in GREEN]
-    if failed and RULES.get(label) is checks_green and pull.state is PullState.MERGED:
+    if failed and rule_for(label) is checks_green and pull.state is PullState.MERGED:
         notes.append(f"#{pull.number}: {_listed(failed)} did not pass")
     return notes
 
@@ -326,7 +340,7 @@ def _notes(pull: PullRequest, label: str, undone: dict[str, str]) -> list[str]:
 def gate_evidence(
     label: str, pulls: Iterable[PullRequest], answers: Answers, undone: dict[str, str]
 ) -> GateEvidence:
-    rule = RULES.get(label)
+    rule = rule_for(label)
     if rule is None:
         return GateEvidence(label)
     proofs: list[Proof] = []
