@@ -24,7 +24,7 @@ from bot.reminders.evidence import assessment, followed_with_links
 from bot.settings import Settings
 from bot.slack.poster import SlackPoster
 from bot.slack.text import escape_mrkdwn
-from bot.storage.store import Store
+from bot.storage.store import Session, Store
 from flows.draft import GateState, GateStatus
 from flows.evidence import Answers, Assessment, PullRequest
 from flows.plan_drift import PlanDrift, all_settled, plan_drift
@@ -80,7 +80,10 @@ class EvidenceOutcomes:
 
     def apply(self, now: datetime) -> None:
         with self.store.session() as s:
-            found = [(i, assessment(s, self.template, i.draft_id)) for i in followed_with_links(s)]
+            found = [
+                (i, assessment(s, self._template_of(i.draft_id, s), i.draft_id))
+                for i in followed_with_links(s)
+            ]
         for issue, result in found:
             if result is None:
                 continue
@@ -88,6 +91,13 @@ class EvidenceOutcomes:
             if self.settings.evidence_auto_tick and issue.state is IssueState.OPEN:
                 self._auto_tick(issue, result)
             self._drift(issue, result, now)
+
+    def _template_of(self, draft_id: str, s: Session) -> Template:
+        """The template the issue was filed with: its repository's version, whose gate labels
+        are the ones its body holds (the default one without reminders)."""
+        if self.reminders is None:
+            return self.template
+        return self.reminders.template_of(draft_id, s)
 
     def _log_found(self, issue: TrackedIssue, result: Assessment) -> None:
         with self.store.session() as s:

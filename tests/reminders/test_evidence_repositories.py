@@ -8,9 +8,12 @@ import pytest
 from structlog.testing import capture_logs
 
 from bot.reminders.evidence import assessment
+from flows.render import render_issue
+from flows.template_version import TemplateVersion
 from tests.emulators.app_keys import app_key_pair
 from tests.emulators.github_pulls import added_patch
 from tests.reminders.harness import REPO, Filed, World
+from tests.template_variants import bundled_text
 
 APP_ID = 5252
 PAYMENTS = "acme/payments"
@@ -108,3 +111,39 @@ def test_a_repository_without_an_installation_is_skipped_and_evidence_goes_on(
     with app_world.store.session() as s:
         assert s.evidence.linked(elsewhere.draft_id) == []
     assert not [line for line in logs if line["event"] == "sweep.github_unavailable"]
+
+
+def test_auto_tick_follows_the_repositorys_own_template(app_world: World) -> None:
+    """acme/payments' template writes a gate without its full stop: with EVIDENCE_AUTO_TICK
+    its issue's own line is ticked with the evidence (not the bundled label's)."""
+    app_world.overrides["evidence_auto_tick"] = True
+    app_world.restart()
+    own = SUITES.removesuffix(".")
+    version = TemplateVersion(
+        bundled_text().replace(f"- [ ] {SUITES}\n", f"- [ ] {own}\n"),
+        ".github/ISSUE_TEMPLATE/reliability_milestone.md",
+        PAYMENTS,
+    )
+    filed = app_world.file(repository=PAYMENTS, title="Bound refund retries")
+    with app_world.store.session() as s:
+        s.templates.keep(version)
+        draft = s.drafts.get(filed.draft_id)
+        update = {"template_sha": version.sha, "repository": PAYMENTS}
+        draft = draft.model_copy(update=update)
+        s.drafts.record(
+            s.drafts.get(filed.draft_id),
+            draft,
+            kind="answers",
+            actor=filed.author,
+            source="test",
+            correlation_id="test-template",
+        )
+    app_world.gh.edit_issue(
+        PAYMENTS, filed.number, body=render_issue(version.template(), draft).body
+    )
+    app_world.sweep("2026-11-30T09:30")
+    number, _ = merged(app_world, filed)
+    app_world.sweep("2026-11-30T10:00")
+    body = app_world.gh.issue(PAYMENTS, filed.number).body
+    assert f"- [x] {own} — evidence: {PAYMENTS}#{number}\n" in body
+    assert f"- [x] {UNIT} — evidence: {PAYMENTS}#{number}\n" in body
