@@ -13,7 +13,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from flows.draft import GateState, GateStatus
+from flows.draft import Draft, GateState, GateStatus
 from flows.errors import MilestoneError
 from flows.evidence import Answers, Assessment, GateEvidence, assess, proof_line
 from flows.plan_drift import plan_drift
@@ -168,20 +168,34 @@ def _text(data: dict[str, Any], result: Assessment | None) -> list[str]:
     return lines
 
 
+def _filed_with(s: Session, draft: Draft | None) -> Template | None:
+    """The template version the draft started with (its repository's, whose gate labels its
+    issue holds), as `milestone-bot show` finds it; None: the bundled or configured one."""
+    if draft is None or not draft.template_sha:
+        return None
+    version = s.templates.get(draft.template_sha, draft.repository or None)
+    version = version or s.templates.get(draft.template_sha)
+    try:
+        return version.template() if version is not None else None
+    except MilestoneError:  # a version the flow can't serve: the draft used the default too
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the issue's evidence; it reads the database only (what the last sweep stored)."""
     from bot.storage.store import Store
     from flows.template import load_template
 
-    template = load_template(args.template)
     store = Store(args.db)
     with store.session(readonly=True) as s:
         issue = find_issue(s, args.issue)
         pulls = s.evidence.linked(issue.draft_id)
         try:
-            answers: Answers | None = Answers.of(s.drafts.get(issue.draft_id))
+            draft = s.drafts.get(issue.draft_id)
         except MilestoneError:
-            answers = None
+            draft = None
+        answers = Answers.of(draft) if draft is not None else None
+        template = _filed_with(s, draft) or load_template(args.template)
     result = None
     if pulls and answers is not None:  # as bot.reminders.evidence.assessment computes it
         result = assess(template.gate_labels, answers, [p.pull for p in pulls])

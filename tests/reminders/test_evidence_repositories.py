@@ -4,16 +4,27 @@ isn't installed on skipped (said once) while the others still get their evidence
 
 from __future__ import annotations
 
+import argparse
+import json
+
 import pytest
 from structlog.testing import capture_logs
 
 from bot.reminders.evidence import assessment
+from bot.runtime.evidence_command import run as run_evidence
 from flows.render import render_issue
+from flows.template import parse_template
 from flows.template_version import TemplateVersion
 from tests.emulators.app_keys import app_key_pair
 from tests.emulators.github_pulls import added_patch
 from tests.reminders.harness import REPO, Filed, World
-from tests.template_variants import bundled_text
+from tests.template_variants import (
+    EXTRA_GATE,
+    RENAMED_FROM,
+    RENAMED_TO,
+    bundled_text,
+    payments_template,
+)
 
 APP_ID = 5252
 PAYMENTS = "acme/payments"
@@ -113,33 +124,35 @@ def test_a_repository_without_an_installation_is_skipped_and_evidence_goes_on(
     assert not [line for line in logs if line["event"] == "sweep.github_unavailable"]
 
 
-def test_auto_tick_follows_the_repositorys_own_template(app_world: World) -> None:
-    """acme/payments' template writes a gate without its full stop: with EVIDENCE_AUTO_TICK
-    its issue's own line is ticked with the evidence (not the bundled label's)."""
-    app_world.overrides["evidence_auto_tick"] = True
-    app_world.restart()
-    own = SUITES.removesuffix(".")
-    version = TemplateVersion(
-        bundled_text().replace(f"- [ ] {SUITES}\n", f"- [ ] {own}\n"),
-        ".github/ISSUE_TEMPLATE/reliability_milestone.md",
-        PAYMENTS,
-    )
-    filed = app_world.file(repository=PAYMENTS, title="Bound refund retries")
-    with app_world.store.session() as s:
+def file_with_own_template(world: World, text: str) -> Filed:
+    """A milestone filed in acme/payments from the template `text` that repository keeps:
+    the draft records that version, the issue's body is rendered from it."""
+    version = TemplateVersion(text, ".github/ISSUE_TEMPLATE/reliability_milestone.md", PAYMENTS)
+    filed = world.file(repository=PAYMENTS, title="Bound refund retries")
+    with world.store.session() as s:
         s.templates.keep(version)
-        draft = s.drafts.get(filed.draft_id)
-        update = {"template_sha": version.sha, "repository": PAYMENTS}
-        draft = draft.model_copy(update=update)
+        before = s.drafts.get(filed.draft_id)
+        draft = before.model_copy(update={"template_sha": version.sha, "repository": PAYMENTS})
         s.drafts.record(
-            s.drafts.get(filed.draft_id),
+            before,
             draft,
             kind="answers",
             actor=filed.author,
             source="test",
             correlation_id="test-template",
         )
-    app_world.gh.edit_issue(
-        PAYMENTS, filed.number, body=render_issue(version.template(), draft).body
+    world.gh.edit_issue(PAYMENTS, filed.number, body=render_issue(version.template(), draft).body)
+    return filed
+
+
+def test_auto_tick_follows_the_repositorys_own_template(app_world: World) -> None:
+    """acme/payments' template writes a gate without its full stop: with EVIDENCE_AUTO_TICK
+    its issue's own line is ticked with the evidence (not the bundled label's)."""
+    app_world.overrides["evidence_auto_tick"] = True
+    app_world.restart()
+    own = SUITES.removesuffix(".")
+    filed = file_with_own_template(
+        app_world, bundled_text().replace(f"- [ ] {SUITES}\n", f"- [ ] {own}\n")
     )
     app_world.sweep("2026-11-30T09:30")
     number, _ = merged(app_world, filed)
@@ -147,3 +160,23 @@ def test_auto_tick_follows_the_repositorys_own_template(app_world: World) -> Non
     body = app_world.gh.issue(PAYMENTS, filed.number).body
     assert f"- [x] {own} — evidence: {PAYMENTS}#{number}\n" in body
     assert f"- [x] {UNIT} — evidence: {PAYMENTS}#{number}\n" in body
+
+
+def test_the_evidence_command_lists_the_repositorys_own_gates(
+    app_world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`milestone-bot evidence acme/payments#1` lists the gates of the template that issue
+    was filed with (its extra gate, its renamed one), with the evidence under its own label."""
+    filed = file_with_own_template(app_world, payments_template())
+    app_world.sweep("2026-11-30T09:30")
+    number, _ = merged(app_world, filed)
+    app_world.sweep("2026-11-30T10:00")
+    capsys.readouterr()
+    arguments = argparse.Namespace(
+        db=app_world.db, template=None, issue=f"{PAYMENTS}#{filed.number}", json=True
+    )
+    assert run_evidence(arguments) == 0
+    gates = {g["label"]: g for g in json.loads(capsys.readouterr().out)["gates"]}
+    assert list(gates) == parse_template(payments_template()).gate_labels
+    assert EXTRA_GATE in gates and RENAMED_TO in gates and RENAMED_FROM not in gates
+    assert [e["pull"] for e in gates[UNIT]["evidence"]] == [f"{PAYMENTS}#{number}"]
