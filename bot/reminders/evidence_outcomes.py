@@ -26,7 +26,7 @@ from bot.slack.poster import SlackPoster
 from bot.slack.text import escape_mrkdwn
 from bot.storage.store import Session, Store
 from flows.draft import GateState, GateStatus
-from flows.evidence import Answers, Assessment, PullRequest
+from flows.evidence import Answers, Assessment, PullRequest, PullState
 from flows.plan_drift import PlanDrift, all_settled, plan_drift
 from flows.template import Template
 from flows.tracking import IssueState, TrackedIssue
@@ -153,6 +153,9 @@ class EvidenceOutcomes:
             state = s.evidence.state(issue.draft_id)
             if state.drift_sent_at is not None:
                 return
+            linked = s.evidence.linked(issue.draft_id)
+            if any(p.pull.state is PullState.MERGED and not p.files_read for p in linked):
+                return  # said once only, so not before every merged one's files are read
             try:
                 draft = s.drafts.get(issue.draft_id)
                 location = s.drafts.location(issue.draft_id)

@@ -330,3 +330,25 @@ def test_fixes_closes_the_milestone_and_the_plan_is_still_said(world: World) -> 
         if "plan against the work" in message_text(m)
     ]
     assert len(said) == 1
+
+
+def test_the_plan_waits_for_the_files_it_compares(world: World) -> None:
+    """A merged pull request whose files could not be read yet (GitHub 502) gets no plan
+    message that sweep; the next sweep reads them and says the plan once, with both lists."""
+    filed = file_with_answers(world)
+    number, _ = merged_pull(world, filed)
+    world.gh.inject("GET", f"/repos/{REPO}/pulls/{number}/files", Fault.error_before(502), times=3)
+    world.sweep("2026-11-30T10:00")
+
+    def said() -> list[str]:
+        return [
+            message_text(m)
+            for m in world.slack.messages(filed.channel, filed.thread_ts)
+            if "plan against the work" in message_text(m)
+        ]
+
+    assert said() == []
+    world.sweep("2026-11-30T10:05")
+    [text] = said()
+    assert "touched by no linked pull request: `execution/retry_budget.py`" in text
+    assert "not in the File Touch Plan (tests and docs aside): `execution/venue_clock.py`" in text
