@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.errors import ConfigError
 from bot.filing.conversation import build_conversations
 from bot.filing.logins import LoginLinks
 from bot.filing.repositories import ChannelRepositoryService
@@ -35,7 +36,7 @@ from bot.listeners.services import Services
 from bot.log import ContextExecutor
 from bot.reminders.digests import cadence_from
 from bot.reminders.sweep import Sweeper
-from bot.settings import ConfigError, Settings
+from bot.settings import Settings
 from bot.slack.conversation import Filer
 from bot.slack.poster import SlackPoster
 from bot.slack.users import UserDirectory
@@ -252,9 +253,9 @@ def create_app(settings: Settings, services: Services, *, socket_mode: bool = Fa
             "(xoxb-...) from the app's OAuth & Permissions page"
         ) from None
     except OSError as exc:
-        reason = getattr(exc, "reason", None) or exc
+        cause = getattr(exc, "reason", None) or exc
         raise ConfigError(
-            f"cannot reach Slack at SLACK_API_URL {settings.slack_api_url} ({reason})"
+            f"cannot reach Slack at SLACK_API_URL {settings.slack_api_url} ({cause})"
         ) from None
     app.middleware(bind_slack_correlation)
     app.middleware(keep_acks)

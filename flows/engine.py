@@ -77,17 +77,17 @@ def advance(flow: Flow, draft: Draft, text: str) -> Outcome:
     if prepared.status is not DraftStatus.PREVIEW:
         question = flow.question(prepared.flow.step or "")
     stray = _stray_command(flow, text) if control is None and question is not None else None
-    if control is None and question is None:
-        reply = Reply(ReplyKind.INFO, prompts.not_an_answer(flow.file_words))
-        outcome = _outcome(draft, prepared, (reply,), kind="rejected")
-    elif stray is not None and question is not None:
-        reply = Reply(ReplyKind.INVALID, prompts.command_in_answer(*stray), question)
-        outcome = _outcome(draft, prepared, (reply,), kind="rejected", question_id=question.id)
-    elif control is None:
-        outcome = _answer(flow, draft, prepared, question, text)
-    else:
+    if control is not None:
         handler = _CONTROLS[control.word]
         outcome = handler(flow, draft, prepared, question, control.argument)
+    elif question is None:
+        reply = Reply(ReplyKind.INFO, prompts.not_an_answer(flow.file_words))
+        outcome = _outcome(draft, prepared, (reply,), kind="rejected")
+    elif stray is not None:
+        reply = Reply(ReplyKind.INVALID, prompts.command_in_answer(*stray), question)
+        outcome = _outcome(draft, prepared, (reply,), kind="rejected", question_id=question.id)
+    else:
+        outcome = _answer(flow, draft, prepared, question, text)
     if outcome.kind == "rejected":
         # A refused message changes nothing, not even a fresh draft's position.
         return dataclasses.replace(outcome, draft=draft, changes={})
@@ -389,8 +389,8 @@ def _preview(flow: Flow, before: Draft, draft: Draft, question: Question | None,
     if question is None or (draft.flow.return_to_preview and not missing):
         # At the preview, or leaving an edit begun there: the answer stays as it was.
         after = _preview_state(draft)
-        lead = prompts.preview_lead(missing, finished=True, file_words=flow.file_words)
-        return _outcome(before, after, (_preview_reply(flow, after, lead),), kind="preview")
+        text = prompts.preview_lead(missing, finished=True, file_words=flow.file_words)
+        return _outcome(before, after, (_preview_reply(flow, after, text),), kind="preview")
     lead = _preview_reply(flow, draft, prompts.preview_lead(missing, finished=False))
     after, again = _ask(
         flow,

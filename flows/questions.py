@@ -206,7 +206,7 @@ def build_flow(
     test_default = template.test_command_default
     heading = {key: template.heading(key).text for key in template.heading_keys}
 
-    questions = (
+    questions: tuple[Question, ...] = (
         Question(
             id="title",
             title="Title",

@@ -361,7 +361,10 @@ class FilingService:
     def _request(self, gh: Github, draft: Draft) -> IssueRequest:
         def milestones(page: int) -> list[dict[str, Any]]:
             path = milestones_path(self.repository)
-            return self._get(gh, path, state="open", per_page=self.per_page, page=page)
+            found: list[dict[str, Any]] = self._get(
+                gh, path, state="open", per_page=self.per_page, page=page
+            )
+            return found
 
         milestone = find_milestone(
             milestones,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from bot.filing.once import FilingResult, FilingService
+from bot.filing.once import FilingService
+from bot.filing.outcome import FilingResult
 from bot.github.client import GitHubAccess
 from bot.storage.draft_templates import DraftTemplates
 from bot.storage.store import Store

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, PlainTextObject
 
@@ -131,7 +132,7 @@ class SlackFiler:
         self.poster.post(location.channel, text, thread_ts=location.thread_ts, blocks=blocks)
 
 
-def retry_button(draft_id: str) -> dict:
+def retry_button(draft_id: str) -> dict[str, Any]:
     """The Retry filing button under a failure: a click runs `file` again."""
     return ActionsBlock(
         block_id=f"retry:{draft_id}",

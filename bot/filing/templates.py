@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.slack.poster import SlackPoster
     from bot.storage.draft_templates import DraftTemplates
     from bot.storage.store import Store
+    from flows.outcome import Outcome
     from flows.questions import Flow
 
 log = get_logger()
@@ -48,7 +49,9 @@ class RepositoryTemplates:
     if TYPE_CHECKING:
 
         def flow_for(self, draft: Draft, s: Any = None) -> Flow: ...
-        def _speak(self, draft: Draft, location: Location, outcome: Any) -> None: ...
+        def _speak(
+            self, draft: Draft, location: Location, outcome: Outcome, origin: Origin | None = None
+        ) -> None: ...
         @staticmethod
         def _owned(s: Any, draft_id: str, origin: Origin) -> Draft: ...
 

@@ -42,7 +42,7 @@ def register(app: App, services: Services) -> None:
 
 def home_opened(event: dict[str, Any], *, services: Services) -> None:
     """The person opened the Home tab (not the Messages tab): publish it as it is now."""
-    if event.get("tab") != "home" or not event.get("user"):
+    if event.get("tab") != "home" or not event.get("user") or services.home is None:
         return
     log.info("home.opened", user=event["user"])
     services.home.opened(str(event["user"]))
@@ -120,13 +120,16 @@ def snooze_clicked(
         log.warning("action.rejected", reason="unreadable value", action_id=action.get("action_id"))
         return
     user = body["user"]["id"]
-    services.home.notify(user, snooze_issue(services.store, user, draft_id, days))
+    note = snooze_issue(services.store, user, draft_id, days)
+    if services.home is not None:
+        services.home.notify(user, note)
 
 
 def _notice(services: Services, user: str) -> Any:
     """A `respond` for Home clicks: what it says shows at the top of the person's Home."""
 
     def tell(text: str = "", **_: Any) -> None:
-        services.home.notify(user, text)
+        if services.home is not None:
+            services.home.notify(user, text)
 
     return tell

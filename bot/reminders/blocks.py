@@ -33,7 +33,7 @@ from slack_sdk.models.views import View
 from bot.slack.text import escape_mrkdwn
 from flows.evidence import GateEvidence
 from flows.template import Template
-from flows.tracking import TrackedIssue
+from flows.tracking import TemplateOf, TrackedIssue
 
 ACTION_GATE = "ms_gate"  # overflow menu per gate: ms_gate_<issue>_<gate>
 ACTION_MUTE = "ms_mute"  # per issue: ms_mute_<issue>
@@ -122,7 +122,7 @@ def proof_mrkdwn(gate: GateEvidence) -> str:
 
 
 def issue_blocks(
-    template: Template,
+    template: Template | TemplateOf,
     issue: TrackedIssue,
     index: int,
     window_key: str,
@@ -172,7 +172,7 @@ def issue_blocks(
     return blocks
 
 
-def digest_text(template: Template, issues: Sequence[TrackedIssue]) -> str:
+def digest_text(template: Template | TemplateOf, issues: Sequence[TrackedIssue]) -> str:
     """The notification text (and the fallback for clients without blocks)."""
     full = spans_repositories(issues)
     parts = [f"{issue_name(i, full=full)} ({len(i.left(template))})" for i in issues]
@@ -180,7 +180,7 @@ def digest_text(template: Template, issues: Sequence[TrackedIssue]) -> str:
 
 
 def digest_blocks(
-    template: Template,
+    template: Template | TemplateOf,
     issues: Sequence[TrackedIssue],
     window_key: str,
     *,

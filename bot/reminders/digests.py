@@ -144,7 +144,7 @@ def _due(issue: TrackedIssue) -> Due:
     return Due(issue.filed_at, issue.last_digest_at, issue.snoozed_until)
 
 
-def remindable(issue: TrackedIssue, template: Template) -> bool:
+def remindable(issue: TrackedIssue, template: Template | TemplateOf) -> bool:
     """Open, not muted, with gates left, and an author the bot can DM."""
     return (
         issue.state is IssueState.OPEN
@@ -157,7 +157,7 @@ def remindable(issue: TrackedIssue, template: Template) -> bool:
 def plan_digests(
     now: datetime,
     issues: Iterable[TrackedIssue],
-    template: Template,
+    template: Template | TemplateOf,
     cadence: Cadence,
     zones: Callable[[str], str],
 ) -> list[AuthorPlan]:

@@ -152,8 +152,9 @@ class EvidenceReader:
         since = (cursor.since if cursor and cursor.since else earliest) - LISTING_MARGIN
         page = access.updated_pulls(repository, etag=cursor.etag if cursor else None)
         if page.not_modified:
-            with self.store.session() as s:
-                s.evidence.save_cursor(replace(cursor, checked_at=now))  # type: ignore[arg-type]
+            if cursor is not None:  # a 304 answers the ETag, which only a cursor holds
+                with self.store.session() as s:
+                    s.evidence.save_cursor(replace(cursor, checked_at=now))
             return
         first_etag, newest = page.etag, None
         items: list[dict[str, Any]] = []

@@ -57,6 +57,16 @@ class Answering(Speaking):
 
     checked_questions: frozenset[str]
 
+    # Hooks a conversation with GitHub overrides (bot/filing/conversation.py).
+
+    def check_answer(self, question_id: str, text: str) -> str:
+        """The text to record, for checks the pure engine cannot make because they need the
+        network; raises InvalidAnswer to refuse it. Used for new answers and edited ones."""
+        return text
+
+    def after_answer(self, origin: Origin, outcome: Outcome) -> None:
+        """Called once an answer is recorded (not for refusals)."""
+
     # ----- typed messages -------------------------------------------------------------
 
     def locate(

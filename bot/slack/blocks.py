@@ -8,6 +8,7 @@ question id and the text), so a click runs exactly the path a typed message runs
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -79,7 +80,7 @@ def question_blocks(draft: Draft, question: Question, text: str) -> list[dict[st
     """The prompt, then buttons or a menu for choice questions and Skip for optional ones."""
     blocks: list[Any] = list(_text_sections(text))
     elements: list[Any] = []
-    value = lambda t: action_value(draft.id, question.id, t)  # noqa: E731 - local shorthand
+    value = partial(action_value, draft.id, question.id)  # the typed text to a value
     if question.kind is QuestionKind.SINGLE_CHOICE:
         if len(question.options) <= MAX_BUTTONS:
             elements += [

@@ -75,21 +75,7 @@ class Conversations(Answering):
     _log: Any = field(default_factory=lambda: log)
 
     # ----- hooks: what a conversation with GitHub adds (bot/filing/conversation.py) -------
-
-    def check_answer(self, question_id: str, text: str) -> str:
-        """The text to record, for checks the pure engine cannot make because they need the
-        network; raises InvalidAnswer to refuse it. Used for new answers and edited ones."""
-        return text
-
-    def after_answer(self, origin: Origin, outcome: Outcome) -> None:
-        """Called once an answer is recorded (not for refusals)."""
-
-    def on_start(self, draft: Draft, outcome: Outcome) -> tuple[Draft, Outcome]:
-        """A draft is started or resumed: answers known from before may be filled in."""
-        return draft, outcome
-
-    def after_preview(self, draft: Draft, location: Location) -> None:
-        """Called after each preview is posted."""
+    # (check_answer and after_answer are Answering's, on_start and after_preview Speaking's)
 
     def draft_origin(self, origin: Origin) -> DraftOrigin:
         """The repository and template a draft started by `origin` gets (asked before the
@@ -285,10 +271,9 @@ class Conversations(Answering):
 
     def drafts_blocks(self, user: str) -> list[dict[str, Any]]:
         with self.store.session(readonly=True) as s:
-            rows = s.drafts.summaries(user)
-            drafts = [s.drafts.get(r.id) for r in rows]
-        rows = [(d, *engine.progress(self.flow_for(d), d)) for d in drafts]
-        return drafts_list_blocks(rows, self.command)
+            drafts = [s.drafts.get(row.id) for row in s.drafts.summaries(user)]
+        progress = [(d, *engine.progress(self.flow_for(d), d)) for d in drafts]
+        return drafts_list_blocks(progress, self.command)
 
     def resume(self, origin: Origin, draft_id: str, respond: Respond) -> None:
         """Pick a draft up again: re-ask where it stands, in its thread.

@@ -10,6 +10,7 @@ losing a word.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from markdown_it.tree import SyntaxTreeNode
 from slack_sdk.models.blocks import (
@@ -244,7 +245,7 @@ def _lead_blocks(lead: str) -> list[Block]:
     return [_section(text) for text in packer.texts]
 
 
-def preview_messages(title: str, body: str, *, lead: str = "") -> list[list[dict]]:
+def preview_messages(title: str, body: str, *, lead: str = "") -> list[list[dict[str, Any]]]:
     """The issue as Slack messages (each a list of block dicts), in the order to post them.
 
     `lead` is a short line shown first; `*bold*` and `_italic_` in it work, links and
@@ -260,7 +261,7 @@ def preview_messages(title: str, body: str, *, lead: str = "") -> list[list[dict
     return [[block.to_dict() for block in message] for message in _into_messages(blocks)]
 
 
-def _first_text(block: dict | Block) -> str:
+def _first_text(block: dict[str, Any] | Block) -> str:
     parsed = Block.parse(block) if isinstance(block, dict) else block
     if isinstance(parsed, HeaderBlock) and parsed.text is not None:
         return escape_mrkdwn(parsed.text.text)  # plain_text becomes mrkdwn in `text`
@@ -273,7 +274,7 @@ def _first_text(block: dict | Block) -> str:
     return ""
 
 
-def blocks_fallback_text(blocks: Sequence[dict | Block]) -> str:
+def blocks_fallback_text(blocks: Sequence[dict[str, Any] | Block]) -> str:
     """The short `text` sent with `blocks`: what a notification shows. Already escaped."""
     for block in blocks:
         for line in _first_text(block).split("\n"):

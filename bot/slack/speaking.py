@@ -54,6 +54,15 @@ class Speaking:
     templates: DraftTemplates | None
     _log: Any
 
+    # Hooks a conversation with GitHub overrides (bot/filing/conversation.py).
+
+    def on_start(self, draft: Draft, outcome: Outcome) -> tuple[Draft, Outcome]:
+        """A draft is started or resumed: answers known from before may be filled in."""
+        return draft, outcome
+
+    def after_preview(self, draft: Draft, location: Location) -> None:
+        """Called after each preview is posted."""
+
     def flow_for(self, draft: Draft, s: Session | None = None) -> Flow:
         """The flow `draft` is asked with: that of the template version it started with."""
         return self.templates.flow_for(draft, s) if self.templates is not None else self.flow

@@ -129,7 +129,7 @@ class Drafts:
         row = self._row(stamped)
         row["id"] = stamped.id
         row.update(_location_columns(location))
-        self._db["drafts"].insert(row)
+        self._db.table("drafts").insert(row)
         self._journal(
             stamped.id,
             kind="created",
@@ -299,7 +299,7 @@ class Drafts:
         """Move the draft's conversation (e.g. once the bot has posted its thread)."""
         if not self._exists(draft_id):
             raise UnknownDraft(draft_id)
-        self._db["drafts"].update(draft_id, _location_columns(location))
+        self._db.table("drafts").update(draft_id, _location_columns(location))
 
     def link_message(self, channel: str, ts: str, draft_id: str, question_id: str) -> None:
         """Remember that the Slack message (channel, ts) answered `question_id` of the draft."""
