@@ -17,7 +17,14 @@ from tests.emulators.github_contents import push
 TOKEN = "t-alice"
 REPO = "acme/app"
 PATH = ".github/ISSUE_TEMPLATE/reliability_milestone.md"
-PAYLOAD = Path("/work/shared/payloads/github/push/payload.json")
+PAYLOAD = (
+    Path(__file__).resolve().parents[1]
+    / "fixtures"
+    / "payloads"
+    / "github"
+    / "push"
+    / "payload.json"
+)
 
 
 @pytest.fixture
