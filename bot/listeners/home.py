@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App
@@ -23,6 +24,7 @@ from bot.listeners.replies import refusal
 from bot.listeners.shortcuts import open_new_milestone
 from bot.log import get_logger
 from bot.slack.conversation import Origin
+from bot.slack.origin import Respond
 
 if TYPE_CHECKING:
     from bot.listeners.services import Services
@@ -81,15 +83,7 @@ def resume_clicked(
 ) -> None:
     """Resume: the button opens the thread; the bot re-asks where the draft stands there."""
     ack()
-    draft_id = _draft_id(action)
-    if draft_id is None:
-        return
-    origin = home_origin(body, action, services)
-    tell = _notice(services, origin.user)
-    try:
-        services.conversations.resume(origin, draft_id, tell)
-    except (UnknownDraft, NotDraftAuthor) as exc:
-        tell(text=refusal(exc, services.settings.slack_command))
+    _on_draft(body, action, services, services.conversations.resume)
 
 
 def cancel_clicked(
@@ -97,13 +91,23 @@ def cancel_clicked(
 ) -> None:
     """Cancel (after Slack's confirmation dialog): as typing `cancel` in the thread."""
     ack()
+    _on_draft(body, action, services, services.conversations.cancel)
+
+
+def _on_draft(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    services: Services,
+    act: Callable[[Origin, str, Respond], None],
+) -> None:
+    """Do what the Home's button asks to the draft it names; a refusal goes to the Home."""
     draft_id = _draft_id(action)
     if draft_id is None:
         return
     origin = home_origin(body, action, services)
     tell = _notice(services, origin.user)
     try:
-        services.conversations.cancel(origin, draft_id, tell)
+        act(origin, draft_id, tell)
     except (UnknownDraft, NotDraftAuthor) as exc:
         tell(text=refusal(exc, services.settings.slack_command))
 
