@@ -34,10 +34,18 @@ def create_web_app(
     metrics: Metrics | None = None,
     signing_secret: str | None = None,
 ) -> Flask:
+    """The Flask app: Slack's route, GitHub's webhook and the operator's routes, each request
+    timed and logged once."""
     web = Flask("milestone-bot")
     metrics = metrics or Metrics()
-    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+    _observe_requests(web, metrics)
+    _slack_route(web, bolt_app, SignatureVerifier(signing_secret) if signing_secret else None)
+    _github_route(web, github_webhook)
+    _operator_routes(web, store, metrics)
+    return web
 
+
+def _observe_requests(web: Flask, metrics: Metrics) -> None:
     @web.before_request
     def start_timer() -> None:
         request.environ["milestone_bot.started"] = time.perf_counter()
@@ -65,11 +73,34 @@ def create_web_app(
         )
         return response
 
-    @web.get("/metrics")
-    def prometheus() -> Response:
-        body, content_type = metrics.exposition()
-        return Response(body, content_type=content_type)
 
+def _slack_route(web: Flask, bolt_app: App, verifier: SignatureVerifier | None) -> None:
+    @web.post("/slack/events")
+    def slack_events() -> Response | tuple[Response, int]:
+        # Checked here first as well: Bolt raises (a 500) on a malformed timestamp or a body
+        # that is not JSON before it gets to the signature.
+        if verifier is not None and not _signed(verifier):
+            get_logger().warning(
+                "slack.request_rejected", reason="invalid or stale signature", path=request.path
+            )
+            return jsonify(error="invalid request"), 401
+        slack_request = SlackHttpRequest(
+            body=request.get_data(as_text=True),
+            query=request.query_string.decode("utf-8"),
+            headers=dict(request.headers),
+        )
+        return to_flask_response(bolt_app.dispatch(slack_request))
+
+
+def _signed(verifier: SignatureVerifier) -> bool:
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    return timestamp.isdigit() and verifier.is_valid(
+        body=request.get_data(as_text=True), timestamp=timestamp, signature=signature
+    )
+
+
+def _github_route(web: Flask, github_webhook: GitHubWebhook | None) -> None:
     @web.post("/github/webhook")
     def github_events() -> tuple[Response, int]:
         # Without a handler there is no secret to verify against: refused, nothing changes.
@@ -78,28 +109,12 @@ def create_web_app(
         reply = github_webhook.handle(dict(request.headers), request.get_data())
         return jsonify(reply.body), reply.status
 
-    @web.post("/slack/events")
-    def slack_events() -> Response | tuple[Response, int]:
-        # Checked here first as well: Bolt raises (a 500) on a malformed timestamp or a body
-        # that is not JSON before it gets to the signature.
-        if verifier is not None:
-            timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-            signature = request.headers.get("X-Slack-Signature", "")
-            if not timestamp.isdigit() or not verifier.is_valid(
-                body=request.get_data(as_text=True), timestamp=timestamp, signature=signature
-            ):
-                get_logger().warning(
-                    "slack.request_rejected",
-                    reason="invalid or stale signature",
-                    path=request.path,
-                )
-                return jsonify(error="invalid request"), 401
-        slack_request = SlackHttpRequest(
-            body=request.get_data(as_text=True),
-            query=request.query_string.decode("utf-8"),
-            headers=dict(request.headers),
-        )
-        return to_flask_response(bolt_app.dispatch(slack_request))
+
+def _operator_routes(web: Flask, store: Store, metrics: Metrics) -> None:
+    @web.get("/metrics")
+    def prometheus() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
 
     @web.get("/healthz")
     def healthz() -> tuple[Response, int]:
@@ -108,8 +123,6 @@ def create_web_app(
         except Exception as exc:  # noqa: BLE001 - any failure means unhealthy, said plainly
             return jsonify(ok=False, database=str(exc)), 503
         return jsonify(ok=True, database="ok"), 200
-
-    return web
 
 
 class JsonGunicornLogger(glogging.Logger):  # type: ignore[misc]
