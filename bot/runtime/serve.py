@@ -66,7 +66,7 @@ def warn_if_ephemeral(database: Path) -> None:
         )
 
 
-def _sweep_loop(settings: Settings, services: Services) -> None:
+def _sweep_loop(services: Services) -> None:
     """The reminder sweep, in this process, every REMINDER_SWEEP_MINUTES (0: not at all)."""
     start_sweep_loop(build_sweeper(services, services.client))
 
@@ -77,8 +77,9 @@ def _home_loop(services: Services) -> None:
         HomeRefreshLoop(services.home).start()
 
 
-def _background(settings: Settings, services: Services) -> None:
-    _sweep_loop(settings, services)
+def start_background(services: Services) -> None:
+    """The loops a serving process runs beside Slack: the reminder sweep and the Home refresh."""
+    _sweep_loop(services)
     _home_loop(services)
 
 
@@ -112,7 +113,7 @@ def run_serve(args: argparse.Namespace) -> int:
         web,
         port=settings.port,
         threads=settings.listener_threads,
-        in_worker=lambda: _background(settings, services),
+        in_worker=lambda: start_background(services),
         on_listening=lambda port: get_logger().info(
             "server.started", port=port, database=str(settings.database_path)
         ),

@@ -33,7 +33,12 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from bot.app import build_services, create_app
 from bot.errors import ConfigError
 from bot.log import configure_logging, get_logger
-from bot.runtime.serve import _background, announce_capabilities, settings_from, warn_if_ephemeral
+from bot.runtime.serve import (
+    announce_capabilities,
+    settings_from,
+    start_background,
+    warn_if_ephemeral,
+)
 from bot.settings import Settings
 
 # Seconds the connection Slack asked to replace may block in a read (slack_sdk's is 3).
@@ -132,7 +137,7 @@ def run_socket(args: argparse.Namespace) -> int:
     handler = build_handler(app, settings.slack_app_token.get_secret_value(), settings)
     connect(handler, settings)
     announce_capabilities(settings)
-    _background(settings, services)
+    start_background(services)
     get_logger().info("server.started", mode="socket", database=str(settings.database_path))
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Until SIGTERM (or Ctrl-C, which main() reports). The connection is not closed first:
