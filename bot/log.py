@@ -1,9 +1,13 @@
 """Structured JSON logs: one line per inbound request or outbound effect, every line JSON.
 
 Configured once by the entry point (`configure_logging`); modules take a logger with
-`get_logger()`. Our events and the standard library's records (Bolt, slack_sdk, gunicorn,
-Python warnings) go through the same structlog `ProcessorFormatter`, so every line is one
-JSON object with `event`, `level`, `logger` and `timestamp`.
+`get_logger()`. Every line is one JSON object with `event`, `level`, `logger` and
+`timestamp`, rendered by the same structlog processors: the standard library's records (Bolt,
+slack_sdk, gunicorn, Python warnings) through `ProcessorFormatter` on the root handler, our
+own events straight through structlog's chain to that handler's stream. Ours skip stdlib
+logging (a frame walk for the caller, a `LogRecord`, the formatter's copy of it), which was
+most of their cost; they are written under the handler's lock, so the two kinds of line
+never interleave.
 
 Secrets never reach a log line: settings hold them as SecretStr, and the rendered line itself
 is scrubbed of every registered secret (so log arguments, exception texts and tracebacks are
@@ -18,6 +22,7 @@ it, in whatever thread the work runs (`ContextExecutor` carries it to listener t
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import sys
@@ -62,6 +67,7 @@ def _redact_line(_: Any, __: str, line: MutableMapping[str, Any] | str) -> str:
 
 
 def _shared(observers: Iterable[Any] = ()) -> list[Any]:
+    """What every line gets before rendering: the request's context, level, logger, time."""
     return [
         structlog.contextvars.merge_contextvars,
         *observers,
@@ -71,17 +77,89 @@ def _shared(observers: Iterable[Any] = ()) -> list[Any]:
     ]
 
 
+@functools.cache
+def _encoder(default: Callable[[Any], Any]) -> json.JSONEncoder:
+    return json.JSONEncoder(default=default)
+
+
+def _dumps(obj: Any, *, default: Callable[[Any], Any]) -> str:
+    """`json.dumps(obj, default=default)`, the same text, its encoder built once, not per line."""
+    return _encoder(default).encode(obj)
+
+
+def _rendering() -> list[Any]:
+    """The last steps of every line: a traceback as text, JSON, secrets scrubbed."""
+    return [
+        structlog.processors.format_exc_info,
+        structlog.processors.JSONRenderer(serializer=_dumps),
+        _redact_line,
+    ]
+
+
 def json_formatter() -> logging.Formatter:
-    """The one formatter: any record, ours or a library's, as one redacted JSON line."""
+    """The stdlib records' formatter: a library's record as one redacted JSON line."""
     return ProcessorFormatter(
         foreign_pre_chain=_shared(),
-        processors=[
-            ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-            _redact_line,
-        ],
+        processors=[ProcessorFormatter.remove_processors_meta, *_rendering()],
     )
+
+
+class _Sink:
+    """The handler `configure_logging` installed on the root logger: our lines' destination."""
+
+    handler: logging.StreamHandler[Any] | None = None
+
+
+def _write(levelno: int, line: str) -> None:
+    """One finished line onto the root handler's stream, as `StreamHandler.emit` writes."""
+    handler = _Sink.handler
+    if handler is None or handler not in logging.root.handlers:
+        # Someone replaced the root's handlers since (a test restoring its own): the line,
+        # already rendered, goes wherever the standard library now sends records.
+        logging.getLogger(LOGGER_NAME).log(levelno, line)
+        return
+    try:
+        with handler.lock:  # type: ignore[union-attr]
+            handler.stream.write(line + handler.terminator)
+            handler.stream.flush()
+    except RecursionError:
+        raise
+    except Exception:  # noqa: BLE001 - as stdlib's emit: reported on stderr, never raised
+        handler.handleError(logging.makeLogRecord({"name": LOGGER_NAME, "msg": line}))
+
+
+class _LineLogger:
+    """The logger structlog's bound loggers call with the rendered line: one method per level."""
+
+    name = LOGGER_NAME
+
+    def debug(self, line: str) -> None:
+        _write(logging.DEBUG, line)
+
+    def info(self, line: str) -> None:
+        _write(logging.INFO, line)
+
+    def warning(self, line: str) -> None:
+        _write(logging.WARNING, line)
+
+    def error(self, line: str) -> None:
+        _write(logging.ERROR, line)
+
+    def critical(self, line: str) -> None:
+        _write(logging.CRITICAL, line)
+
+    msg = info
+    warn = warning
+    exception = err = error
+    fatal = critical
+
+
+_LINE_LOGGER = _LineLogger()
+
+
+def _line_logger(*_: Any) -> _LineLogger:
+    """structlog's logger factory: one stateless logger for every name."""
+    return _LINE_LOGGER
 
 
 def configure_logging(
@@ -89,17 +167,21 @@ def configure_logging(
 ) -> None:
     """JSON lines on stderr (or `stream`); `observers` are processors that see each of our
     events (the metrics counter) before it is rendered."""
-    structlog.configure(
-        processors=[*_shared(observers), ProcessorFormatter.wrap_for_formatter],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        cache_logger_on_first_use=False,
-    )
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(json_formatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    # Libraries speak from WARNING up; our own events from `level`.
+    _Sink.handler = handler
+    structlog.configure(
+        processors=[*_shared(observers), *_rendering()],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=_line_logger,
+        # Module-level loggers must follow a later `configure_logging` (or a test's
+        # `capture_logs`); assembling one per call is cheap, the stdlib path was not.
+        cache_logger_on_first_use=False,
+    )
+    # Libraries speak from WARNING up; our own events from `level` (filtered by the bound
+    # logger; the stdlib logger's level only matters once the root's handlers are replaced).
     root.setLevel(logging.WARNING)
     logging.getLogger(LOGGER_NAME).setLevel(level)
     logging.captureWarnings(True)
