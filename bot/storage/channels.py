@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.database import Transaction, iso, parse_time
+from bot.storage.database import Transaction, iso, parse_time, select_rows
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ class ChannelRepositories:
         self._now = tx.now
 
     def get(self, channel: str) -> ChannelRepository | None:
-        rows = list(
-            self._db.query("SELECT * FROM channel_repositories WHERE channel = ?", [channel])
+        rows = select_rows(
+            self._db, "SELECT * FROM channel_repositories WHERE channel = ?", [channel]
         )
         if not rows:
             return None
@@ -57,6 +57,6 @@ class ChannelRepositories:
 
     def all(self) -> list[ChannelRepository]:
         """Every channel with a repository of its own."""
-        rows = self._db.query("SELECT channel FROM channel_repositories ORDER BY channel")
+        rows = select_rows(self._db, "SELECT channel FROM channel_repositories ORDER BY channel")
         found = [self.get(row["channel"]) for row in rows]
         return [record for record in found if record is not None]

@@ -12,11 +12,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -30,6 +31,9 @@ from bot.errors import (
 from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
 
 DEFAULT_PATH = Path("data/milestones.db")
+# How sqlite_utils wraps our connections: no plugins, and the pragma it would run per wrap is
+# set once per connection by `DatabaseFile._connect`.
+_WRAPPER: dict[str, Any] = {"execute_plugins": False, "recursive_triggers": False}
 BUSY_TIMEOUT_MS = 5000
 
 Clock = Callable[[], datetime]
@@ -160,17 +164,14 @@ class DatabaseFile:
     @contextmanager
     def _open(self, *, begin: str) -> Iterator[Transaction]:
         now = self._now()
-        conn = self._thread_connection()
+        readonly = begin == "BEGIN"
+        conn, db = self._thread_connection(readonly=readonly)
         healthy = False
         try:
             with _translated(self.path):
-                query_only = begin == "BEGIN"
-                if self._local.query_only is not query_only:  # set again only when it changes
-                    conn.execute(f"PRAGMA query_only = {'ON' if query_only else 'OFF'}")
-                    self._local.query_only = query_only
                 conn.execute(begin)
                 try:
-                    yield Transaction(Database(conn, execute_plugins=False), now, self.path)
+                    yield Transaction(db, now, self.path)
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:
@@ -181,23 +182,30 @@ class DatabaseFile:
             if not healthy:
                 # After a failure the connection may be in any state: start the next unit of
                 # work on a fresh one.
-                self._local.__dict__.pop("conn", None)
+                self._connections().pop(readonly, None)
                 conn.close()
 
-    def _thread_connection(self) -> sqlite3.Connection:
-        """This thread's connection, kept between units of work.
+    def _thread_connection(self, *, readonly: bool) -> tuple[sqlite3.Connection, Database]:
+        """This thread's connection for reading (`PRAGMA query_only`) or for writing, kept
+        between units of work.
 
         Opening and closing one per unit of work costs more than the work: the last close
         checkpoints the WAL. A sqlite3 connection belongs to its thread, hence one per thread;
-        after a fork (gunicorn) the parent's connections are left alone and new ones made.
+        after a fork (gunicorn) the parent's connections are left alone and new ones made. A
+        reader and a writer each keep their own, so no pragma is switched per unit of work.
         """
-        cached = getattr(self._local, "conn", None)
-        if cached is not None and self._local.pid == os.getpid():
-            return cached  # type: ignore[no-any-return]
-        conn = self._connect()
-        self._local.conn, self._local.pid = conn, os.getpid()
-        self._local.query_only = None  # a new connection: not yet set either way
-        return conn
+        connections = self._connections()
+        cached = connections.get(readonly)
+        if cached is None:
+            conn = self._connect(query_only=readonly)
+            # One sqlite_utils wrapper per connection: building it runs a pragma.
+            cached = connections[readonly] = (conn, Database(conn, **_WRAPPER))
+        return cached
+
+    def _connections(self) -> dict[bool, tuple[sqlite3.Connection, Database]]:
+        if getattr(self._local, "pid", None) != os.getpid():
+            self._local.pid, self._local.connections = os.getpid(), {}
+        return self._local.connections  # type: ignore[no-any-return]
 
     def backup(self, target: str | Path) -> Path:
         """A consistent copy of the live database at `target`, by SQLite's online backup.
@@ -230,7 +238,7 @@ class DatabaseFile:
             raise ValueError("the store's clock must return an aware datetime")
         return now.astimezone(UTC)
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, query_only: bool = False) -> sqlite3.Connection:
         # isolation_level=None: transactions are exactly the BEGIN/COMMIT written here.
         try:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -242,6 +250,10 @@ class DatabaseFile:
                 conn.execute("PRAGMA foreign_keys = ON")
                 # Safe with WAL: a power loss may drop the last commits, never corrupt.
                 conn.execute("PRAGMA synchronous = NORMAL")
+                # What sqlite_utils sets each time it wraps a connection, set once here.
+                conn.execute("PRAGMA recursive_triggers = ON")
+                if query_only:
+                    conn.execute("PRAGMA query_only = ON")
         except BaseException:
             conn.close()
             raise
@@ -266,7 +278,7 @@ class DatabaseFile:
                 try:
                     # Again under the write lock: another process may have migrated meanwhile.
                     self._check_version(conn)
-                    MIGRATIONS.apply(Database(conn, execute_plugins=False))
+                    MIGRATIONS.apply(Database(conn, **_WRAPPER))
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:
@@ -310,3 +322,14 @@ class DatabaseFile:
         if version > SCHEMA_VERSION or not applied <= set(STEPS):
             raise SchemaTooNew(max(version, len(applied)), SCHEMA_VERSION)
         return version
+
+
+def select_rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """The rows of a SELECT as dicts.
+
+    sqlite_utils' `Database.query` wraps every statement in a savepoint (two statements more,
+    each a trip through SQLite) in case it writes; ours only read.
+    """
+    cursor = db.execute(sql, params)
+    keys = [column[0] for column in cursor.description]
+    return [dict(zip(keys, row, strict=True)) for row in cursor]

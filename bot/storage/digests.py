@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.storage.database import Transaction, iso, parse_time
+from bot.storage.database import Transaction, iso, parse_time, select_rows
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ class Digests:
 
     def unanswered(self, before: datetime) -> list[DigestRecord]:
         """Digests claimed before `before` whose send never got an answer (still "sending")."""
-        rows = self._db.query(
+        rows = select_rows(
+            self._db,
             "SELECT * FROM digests WHERE status = 'sending' AND claimed_at < ? ORDER BY claimed_at",
             [iso(before)],
         )
@@ -65,7 +66,7 @@ class Digests:
 
     def get(self, window_key: str) -> DigestRecord | None:
         """The digest of that window, if it was ever claimed."""
-        rows = list(self._db.query("SELECT * FROM digests WHERE window_key = ?", [window_key]))
+        rows = select_rows(self._db, "SELECT * FROM digests WHERE window_key = ?", [window_key])
         return digest_from_row(rows[0]) if rows else None
 
     def finish(

@@ -16,7 +16,7 @@ from typing import Any
 import pydantic
 
 from bot.errors import DatabaseCorrupt, DraftExists, StaleDraft, UnknownDraft
-from bot.storage.database import Transaction, iso
+from bot.storage.database import Transaction, iso, select_rows
 from bot.storage.ids import new_draft_id
 from flows.draft import Draft, DraftStatus, diff
 
@@ -103,6 +103,10 @@ class Drafts:
         self._now = tx.now
         self._path = tx.path
         self._progress = progress
+        # The stored text of each draft this unit of work read or wrote. Inside its
+        # transaction nobody else writes the row, so `record` checks against this text
+        # instead of reading the row again.
+        self._stored: dict[str, str] = {}
 
     def new_id(self) -> str:
         """A fresh draft id not used by any stored draft."""
@@ -130,6 +134,7 @@ class Drafts:
         row["id"] = stamped.id
         row.update(_location_columns(location))
         self._db.table("drafts").insert(row)
+        self._stored[stamped.id] = row["data"]
         self._journal(
             stamped.id,
             kind="created",
@@ -179,7 +184,9 @@ class Drafts:
             input=input,
             question_id=question_id,
         )
-        self._update(stamped.id, self._row(stamped))
+        row = self._row(stamped)
+        self._update(stamped.id, row)
+        self._stored[stamped.id] = row["data"]
         return stamped
 
     def _is_stored(self, draft: Draft) -> bool:
@@ -189,12 +196,15 @@ class Drafts:
         dump instead of parsing the stored draft and dumping both. Text that differs (written
         by an older version) is compared as data.
         """
-        found = self._db.execute("SELECT data FROM drafts WHERE id = ?", [draft.id]).fetchone()
-        if found is None:
-            raise UnknownDraft(draft.id)
-        if found[0] == draft.model_dump_json():
+        text = self._stored.get(draft.id)
+        if text is None:
+            found = self._db.execute("SELECT data FROM drafts WHERE id = ?", [draft.id]).fetchone()
+            if found is None:
+                raise UnknownDraft(draft.id)
+            text = found[0]
+        if text == draft.model_dump_json():
             return True
-        stored = self._parse(draft.id, found[0])
+        stored = self._parse(draft.id, text)
         return bool(stored.model_dump(mode="json") == draft.model_dump(mode="json"))
 
     def _update(self, draft_id: str, columns: dict[str, Any]) -> None:
@@ -207,7 +217,9 @@ class Drafts:
 
     def journal(self, draft_id: str) -> list[JournalEntry]:
         """The draft's journal, oldest first."""
-        rows = self._db.query("SELECT * FROM journal WHERE draft_id = ? ORDER BY seq", [draft_id])
+        rows = select_rows(
+            self._db, "SELECT * FROM journal WHERE draft_id = ? ORDER BY seq", [draft_id]
+        )
         return [
             JournalEntry(
                 seq=row["seq"],
@@ -226,12 +238,11 @@ class Drafts:
 
     def find_by_thread(self, team: str, channel: str, thread_ts: str) -> Draft | None:
         """The latest draft whose conversation is that Slack thread, whatever its status."""
-        rows = list(
-            self._db.query(
-                "SELECT id, data FROM drafts WHERE team = ? AND channel = ? AND thread_ts = ? "
-                "ORDER BY created_at DESC LIMIT 1",
-                [team, channel, thread_ts],
-            )
+        rows = select_rows(
+            self._db,
+            "SELECT id, data FROM drafts WHERE team = ? AND channel = ? AND thread_ts = ? "
+            "ORDER BY created_at DESC LIMIT 1",
+            [team, channel, thread_ts],
         )
         return self._parse(rows[0]["id"], rows[0]["data"]) if rows else None
 
@@ -272,12 +283,13 @@ class Drafts:
                 total=row["total"],
                 updated_at=datetime.fromisoformat(row["updated_at"]),
             )
-            for row in self._db.query(sql, params)
+            for row in select_rows(self._db, sql, params)
         ]
 
     def filed_untracked(self) -> list[Draft]:
         """FILED drafts with an issue number whose issue is not tracked yet."""
-        rows = self._db.query(
+        rows = select_rows(
+            self._db,
             "SELECT id, data FROM drafts WHERE status = ? AND issue_number IS NOT NULL "
             "AND id NOT IN (SELECT draft_id FROM tracked_issues) ORDER BY updated_at, id",
             [DraftStatus.FILED.value],
@@ -312,11 +324,10 @@ class Drafts:
 
     def message_answer(self, channel: str, ts: str) -> MessageAnswer | None:
         """The draft and question that Slack message answered, if it answered one."""
-        rows = list(
-            self._db.query(
-                "SELECT draft_id, question_id FROM message_answers WHERE channel = ? AND ts = ?",
-                [channel, ts],
-            )
+        rows = select_rows(
+            self._db,
+            "SELECT draft_id, question_id FROM message_answers WHERE channel = ? AND ts = ?",
+            [channel, ts],
         )
         return MessageAnswer(rows[0]["draft_id"], rows[0]["question_id"]) if rows else None
 
@@ -367,17 +378,19 @@ class Drafts:
         )
 
     def _draft_row(self, draft_id: str) -> dict[str, Any] | None:
-        rows = list(self._db.query("SELECT * FROM drafts WHERE id = ?", [draft_id]))
+        rows = select_rows(self._db, "SELECT * FROM drafts WHERE id = ?", [draft_id])
         return rows[0] if rows else None
 
     def _parse(self, draft_id: str, data: str) -> Draft:
         try:
-            return Draft.model_validate_json(data)
+            draft = Draft.model_validate_json(data)
         except pydantic.ValidationError as exc:
             raise DatabaseCorrupt(
                 f"draft {draft_id} in {self._path} cannot be read "
                 f"({exc.error_count()} problem(s)); run `milestone-bot replay {draft_id}`"
             ) from exc
+        self._stored[draft_id] = data
+        return draft
 
     def _row(self, draft: Draft) -> dict[str, Any]:
         """The drafts columns that follow from the draft itself."""

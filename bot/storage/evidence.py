@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.storage.database import Transaction, iso, iso_or_none, parse_time
+from bot.storage.database import Transaction, iso, iso_or_none, parse_time, select_rows
 from flows.evidence import ChangedFile, Check, PullRequest, PullState
 
 
@@ -99,11 +99,10 @@ class PullEvidence:
     # ----- pull requests ----------------------------------------------------------------
 
     def pull(self, repository: str, number: int) -> StoredPull | None:
-        rows = list(
-            self._db.query(
-                "SELECT * FROM pull_requests WHERE repository = ? AND number = ?",
-                [repository, number],
-            )
+        rows = select_rows(
+            self._db,
+            "SELECT * FROM pull_requests WHERE repository = ? AND number = ?",
+            [repository, number],
         )
         return _from_row(rows[0]) if rows else None
 
@@ -134,18 +133,21 @@ class PullEvidence:
         )
 
     def by_merge_sha(self, repository: str, sha: str) -> list[StoredPull]:
-        rows = self._db.query(
-            "SELECT * FROM pull_requests WHERE repository = ? AND merge_sha = ?", [repository, sha]
+        rows = select_rows(
+            self._db,
+            "SELECT * FROM pull_requests WHERE repository = ? AND merge_sha = ?",
+            [repository, sha],
         )
         return [_from_row(row) for row in rows]
 
     def unfinished(self) -> list[StoredPull]:
         """Linked merged pull requests whose files or checks are still to be read."""
-        rows = self._db.query(
+        rows = select_rows(
+            self._db,
             "SELECT * FROM pull_requests p WHERE state = 'merged' AND ("
             "files_sha IS NULL OR files_sha != merge_sha OR checks_final = 0) AND EXISTS ("
             "SELECT 1 FROM pull_links l WHERE l.repository = p.repository "
-            "AND l.number = p.number) ORDER BY seen_at, repository, number"
+            "AND l.number = p.number) ORDER BY seen_at, repository, number",
         )
         return [_from_row(row) for row in rows]
 
@@ -162,7 +164,8 @@ class PullEvidence:
 
     def linked(self, draft_id: str) -> list[StoredPull]:
         """The pull requests linked to the draft's issue, by repository and number."""
-        rows = self._db.query(
+        rows = select_rows(
+            self._db,
             "SELECT p.* FROM pull_requests p JOIN pull_links l ON l.repository = p.repository "
             "AND l.number = p.number WHERE l.draft_id = ? ORDER BY p.repository, p.number",
             [draft_id],
@@ -170,7 +173,8 @@ class PullEvidence:
         return [_from_row(row) for row in rows]
 
     def drafts_of(self, repository: str, number: int) -> list[str]:
-        rows = self._db.query(
+        rows = select_rows(
+            self._db,
             "SELECT draft_id FROM pull_links WHERE repository = ? AND number = ? ORDER BY draft_id",
             [repository, number],
         )
@@ -179,7 +183,9 @@ class PullEvidence:
     # ----- the listing's cursor ---------------------------------------------------------
 
     def cursor(self, repository: str) -> PullCursor | None:
-        rows = list(self._db.query("SELECT * FROM pull_cursors WHERE repository = ?", [repository]))
+        rows = select_rows(
+            self._db, "SELECT * FROM pull_cursors WHERE repository = ?", [repository]
+        )
         if not rows:
             return None
         row = rows[0]
@@ -206,7 +212,7 @@ class PullEvidence:
     # ----- per-draft bookkeeping ---------------------------------------------------------
 
     def state(self, draft_id: str) -> EvidenceState:
-        rows = list(self._db.query("SELECT * FROM evidence_state WHERE draft_id = ?", [draft_id]))
+        rows = select_rows(self._db, "SELECT * FROM evidence_state WHERE draft_id = ?", [draft_id])
         if not rows:
             return EvidenceState(draft_id)
         row = rows[0]
@@ -240,14 +246,16 @@ class PullEvidence:
     def timelines_due(self, before: datetime, limit: int, first_reads: int) -> list[str]:
         """Open tracked issues (draft ids) whose timeline was not read since `before`: those
         with a known ETag (a 304 is free), then at most `first_reads` never read (counted)."""
-        known = self._db.query(
+        known = select_rows(
+            self._db,
             "SELECT t.draft_id FROM tracked_issues t JOIN evidence_state e "
             "ON e.draft_id = t.draft_id WHERE t.state = 'open' AND e.timeline_etag IS NOT NULL "
             "AND (e.timeline_checked_at IS NULL OR e.timeline_checked_at < ?) "
             "ORDER BY e.timeline_checked_at, t.draft_id LIMIT ?",
             [iso(before), limit],
         )
-        unknown = self._db.query(
+        unknown = select_rows(
+            self._db,
             "SELECT t.draft_id FROM tracked_issues t LEFT JOIN evidence_state e "
             "ON e.draft_id = t.draft_id WHERE t.state = 'open' AND e.timeline_etag IS NULL "
             "AND (e.timeline_checked_at IS NULL OR e.timeline_checked_at < ?) "

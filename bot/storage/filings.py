@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.database import Transaction, iso
+from bot.storage.database import Transaction, iso, select_rows
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Filings:
 
     def get(self, draft_id: str) -> FilingRecord | None:
         """The draft's filing row, if filing was ever started."""
-        rows = list(self._db.query("SELECT * FROM filings WHERE draft_id = ?", [draft_id]))
+        rows = select_rows(self._db, "SELECT * FROM filings WHERE draft_id = ?", [draft_id])
         if not rows:
             return None
         row = rows[0]
@@ -152,8 +152,8 @@ class Filings:
 
     def attempts(self, draft_id: str) -> list[FilingAttempt]:
         """The draft's filing journal, oldest first."""
-        rows = self._db.query(
-            "SELECT * FROM filing_attempts WHERE draft_id = ? ORDER BY seq", [draft_id]
+        rows = select_rows(
+            self._db, "SELECT * FROM filing_attempts WHERE draft_id = ? ORDER BY seq", [draft_id]
         )
         return [
             FilingAttempt(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.database import Transaction, iso, parse_time
+from bot.storage.database import Transaction, iso, parse_time, select_rows
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class HomeTabs:
         self._now = tx.now
 
     def get(self, user: str) -> HomeRecord | None:
-        rows = list(self._db.query("SELECT * FROM home_tabs WHERE user_id = ?", [user]))
+        rows = select_rows(self._db, "SELECT * FROM home_tabs WHERE user_id = ?", [user])
         if not rows:
             return None
         row = rows[0]
@@ -59,14 +59,15 @@ class HomeTabs:
         """For everyone who opened the Home, a digest of the rows their Home is built from
         (their drafts' count, latest change and threads; their tracked issues' state, gates,
         mute and snooze), so a refresh rebuilds only the Homes whose rows changed."""
-        rows = self._db.query(
+        rows = select_rows(
+            self._db,
             "SELECT h.user_id AS user_id, "
             "(SELECT count(*) || ':' || coalesce(max(updated_at), '') || ':' || count(thread_ts) "
             " FROM drafts d WHERE d.author = h.user_id) AS drafts, "
             "(SELECT group_concat(draft_id || ':' || state || ':' || gates || ':' || muted || ':' "
             " || coalesce(snoozed_until, '') || ':' || title, ',') "
             " FROM tracked_issues t WHERE t.author = h.user_id) AS issues "
-            "FROM home_tabs h"
+            "FROM home_tabs h",
         )
         return {row["user_id"]: f"{row['drafts']}|{row['issues'] or ''}" for row in rows}
 
@@ -91,23 +92,21 @@ class HomeTabs:
         record = self.get(user)
         if record is not None and record.last_channel:
             return record.last_channel
-        rows = list(
-            self._db.query(
-                "SELECT channel FROM drafts WHERE author = ? AND channel IS NOT NULL "
-                "AND channel NOT LIKE 'D%' ORDER BY created_at DESC LIMIT 1",
-                [user],
-            )
+        rows = select_rows(
+            self._db,
+            "SELECT channel FROM drafts WHERE author = ? AND channel IS NOT NULL "
+            "AND channel NOT LIKE 'D%' ORDER BY created_at DESC LIMIT 1",
+            [user],
         )
         return str(rows[0]["channel"]) if rows else None
 
     def permalink(self, draft_id: str, channel: str, thread_ts: str) -> str | None:
         """The thread's permalink, if Slack gave one for this draft's current thread."""
-        rows = list(
-            self._db.query(
-                "SELECT permalink FROM thread_links WHERE draft_id = ? AND channel = ? "
-                "AND thread_ts = ?",
-                [draft_id, channel, thread_ts],
-            )
+        rows = select_rows(
+            self._db,
+            "SELECT permalink FROM thread_links WHERE draft_id = ? AND channel = ? "
+            "AND thread_ts = ?",
+            [draft_id, channel, thread_ts],
         )
         return str(rows[0]["permalink"]) if rows else None
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.storage.database import Transaction
+from bot.storage.database import Transaction, select_rows
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class People:
 
     def get(self, slack_user_id: str) -> UserRecord | None:
         """What is known about that Slack user, if anything."""
-        rows = list(self._db.query("SELECT * FROM users WHERE slack_user_id = ?", [slack_user_id]))
+        rows = select_rows(self._db, "SELECT * FROM users WHERE slack_user_id = ?", [slack_user_id])
         if not rows:
             return None
         row = rows[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.storage.database import Transaction, iso
+from bot.storage.database import Transaction, iso, select_rows
 from flows.template_version import TemplateVersion
 
 
@@ -37,16 +37,15 @@ class TemplateVersions:
 
     def all(self) -> list[TemplateVersion]:
         """Every version kept, oldest first."""
-        rows = self._db.query("SELECT * FROM template_versions ORDER BY first_used_at, sha")
+        rows = select_rows(self._db, "SELECT * FROM template_versions ORDER BY first_used_at, sha")
         return [_version(row) for row in rows]
 
     def get(self, sha: str, repository: str | None = None) -> TemplateVersion | None:
         """The version with `sha` as `repository` keeps it (None: the bundled or configured)."""
-        rows = list(
-            self._db.query(
-                "SELECT * FROM template_versions WHERE sha = ? AND repository = ? COLLATE NOCASE",
-                [sha, repository or ""],
-            )
+        rows = select_rows(
+            self._db,
+            "SELECT * FROM template_versions WHERE sha = ? AND repository = ? COLLATE NOCASE",
+            [sha, repository or ""],
         )
         if not rows:
             return None

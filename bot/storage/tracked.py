@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.storage.database import Transaction, iso, iso_or_none, parse_time
+from bot.storage.database import Transaction, iso, iso_or_none, parse_time, select_rows
 from flows.draft import GateState
 from flows.tracking import IssueState, SeenFrom, TrackedIssue
 
@@ -36,16 +36,15 @@ class TrackedIssues:
 
     def get(self, draft_id: str) -> TrackedIssue | None:
         """The tracked issue filed from that draft, if it is tracked."""
-        rows = list(self._db.query("SELECT * FROM tracked_issues WHERE draft_id = ?", [draft_id]))
+        rows = select_rows(self._db, "SELECT * FROM tracked_issues WHERE draft_id = ?", [draft_id])
         return from_row(rows[0]) if rows else None
 
     def at(self, repository: str, number: int) -> TrackedIssue | None:
         """The tracked issue at repository#number (the repository in any case), if any."""
-        rows = list(
-            self._db.query(
-                "SELECT * FROM tracked_issues WHERE repository = ? AND number = ?",
-                [repository, number],
-            )
+        rows = select_rows(
+            self._db,
+            "SELECT * FROM tracked_issues WHERE repository = ? AND number = ?",
+            [repository, number],
         )
         return from_row(rows[0]) if rows else None
 
@@ -61,11 +60,12 @@ class TrackedIssues:
             sql += " AND author = ?"
             params.append(author)
         sql += " ORDER BY filed_at, draft_id"
-        return [from_row(row) for row in self._db.query(sql, params)]
+        return [from_row(row) for row in select_rows(self._db, sql, params)]
 
     def unverified_since(self, before: datetime, limit: int) -> list[TrackedIssue]:
         """Open tracked issues GitHub has not confirmed since `before`, longest first."""
-        rows = self._db.query(
+        rows = select_rows(
+            self._db,
             "SELECT * FROM tracked_issues WHERE state = 'open' AND "
             "(verified_at IS NULL OR verified_at < ?) "
             "ORDER BY verified_at IS NOT NULL, verified_at, draft_id LIMIT ?",
@@ -86,8 +86,8 @@ class TrackedIssues:
 
     def cursor(self, repository: str) -> IssueCursor | None:
         """Where the listing of that repository's issues stands, if it was ever listed."""
-        rows = list(
-            self._db.query("SELECT * FROM issue_cursors WHERE repository = ?", [repository])
+        rows = select_rows(
+            self._db, "SELECT * FROM issue_cursors WHERE repository = ?", [repository]
         )
         if not rows:
             return None
