@@ -13,6 +13,7 @@ from bot.home.publisher import HomeRefreshLoop
 from bot.listeners.services import Services
 from bot.log import configure_logging, get_logger, register_secrets
 from bot.reminders.sweep import start_sweep_loop
+from bot.runtime.heap import freeze_startup_heap
 from bot.runtime.metrics import Metrics
 from bot.runtime.server import create_web_app, run_gunicorn
 from bot.settings import Settings, claim_secrets, load_settings
@@ -109,6 +110,7 @@ def run_serve(args: argparse.Namespace) -> int:
         signing_secret=settings.slack_signing_secret.get_secret_value(),
     )
     announce_capabilities(settings)
+    freeze_startup_heap()
     run_gunicorn(
         web,
         port=settings.port,

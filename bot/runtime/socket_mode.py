@@ -33,6 +33,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from bot.app import build_services, create_app
 from bot.errors import ConfigError
 from bot.log import configure_logging, get_logger
+from bot.runtime.heap import freeze_startup_heap
 from bot.runtime.serve import (
     announce_capabilities,
     settings_from,
@@ -137,6 +138,7 @@ def run_socket(args: argparse.Namespace) -> int:
     handler = build_handler(app, settings.slack_app_token.get_secret_value(), settings)
     connect(handler, settings)
     announce_capabilities(settings)
+    freeze_startup_heap()
     start_background(services)
     get_logger().info("server.started", mode="socket", database=str(settings.database_path))
     signal.signal(signal.SIGTERM, _on_sigterm)
