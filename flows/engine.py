@@ -34,7 +34,7 @@ from flows.draft import Draft, DraftStatus, FlowState, diff
 from flows.errors import DraftReadOnly, InvalidAnswer
 from flows.outcome import Action, Outcome, Reply, ReplyKind
 from flows.questions import Flow, Question, QuestionKind, blank_value
-from flows.render import MAX_BODY, body_budget, drift
+from flows.render import MAX_BODY, body_budget, body_length_bound, drift
 
 # Kinds whose answer could be prose starting with "edit" (a title like "Edit path ...").
 _TEXT_KINDS = (
@@ -333,6 +333,8 @@ def _empty(value: Any) -> Any:
 def _apply(flow: Flow, draft: Draft, question: Question, text: str) -> Draft:
     """The draft with `text` as the answer; InvalidAnswer if it does not parse or fit."""
     after = draft.with_changes(question.parse(text, draft))
+    if body_length_bound(flow.template, after) <= MAX_BODY:
+        return after
     budget = body_budget(flow.template, after)
     # An answer that shrinks an issue already over the limit is still welcome.
     if budget < 0 and budget < body_budget(flow.template, draft):

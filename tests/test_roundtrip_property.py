@@ -14,7 +14,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from flows.draft import Draft, GateState, GateStatus
 from flows.gate_edit import set_gate
 from flows.parse import gate_boxes, parse_issue, unchecked_gates
-from flows.render import render_body
+from flows.render import body_length_bound, render_body
 from tests.test_render import TEMPLATE, template_file_structure
 
 # Pieces of Markdown and Unicode an author might paste, on purpose or not: structure that
@@ -348,3 +348,28 @@ def test_setting_a_gate_changes_only_that_gate(
         assert after is body
     _assert_reads_back(draft.model_copy(update={"gates": expected}), after)
     assert len(_LINE_END.split(after)) == len(_LINE_END.split(body))
+
+
+# The characters the escaping grows most, and little else: edge whitespace written as
+# `&#12288;`, control characters, backslashes before references, backtick runs a command's
+# fence must outgrow, and what opens blocks at a line's start.
+_COSTLY = st.lists(
+    st.sampled_from(
+        ["\u3000", "\u205f", "\x85", "\x01", "\r", "\n", "`", "\\", "<", "&", "|", "$", "#"]
+        + ["-", "*", " ", "\t", "_", "&#1;", "1."]
+    ),
+    max_size=40,
+).map("".join)
+costly_drafts = drafts(
+    _COSTLY,
+    _COSTLY,
+    st.lists(_COSTLY, max_size=4).map(tuple),
+    st.lists(_COSTLY, max_size=4).map(tuple),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(wild_drafts, costly_drafts, flow_drafts))
+def test_the_length_bound_is_never_below_the_body(draft: Draft) -> None:
+    """The bound the engine checks instead of rendering is at least the body's length."""
+    assert len(render_body(TEMPLATE, draft)) <= body_length_bound(TEMPLATE, draft)
