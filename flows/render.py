@@ -23,8 +23,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
 from flows.draft import Draft, GateStatus
 from flows.markdown_text import (
     EMPTY_MARK,
@@ -93,13 +91,12 @@ def body_budget(template: Template, draft: Draft) -> int:
     return MAX_BODY - len(render_body(template, draft))
 
 
-# The most one character of an answer becomes in the body: the longest reference the
-# escaping writes for a single character is `&#12288;` (edge whitespace, U+3000); a
-# command's fence grows by at most two backticks per backtick it holds.
-_GROWTH_PER_CHAR = 8
-# What each piece of text may bring besides itself: a list marker and number, a line
-# break, a gate's separator (` — evidence: `).
-_OVERHEAD_PER_TEXT = 32
+# The most one character of the draft's JSON can become in the body. A character of an
+# answer becomes at most 8 (`&#12288;`, the longest reference the escaping writes, for edge
+# whitespace); in the JSON each answer also brings its two quotes, which pays for what the
+# body writes around it (a list marker and number, a line break, a gate's ` — evidence: `,
+# its share of a command fence that outgrows the backticks it holds).
+_GROWTH_PER_JSON_CHAR = 8
 _EMPTY_LENGTHS: dict[int, tuple[Template, int]] = {}
 
 
@@ -108,10 +105,9 @@ def body_length_bound(template: Template, draft: Draft) -> int:
 
     The body is the template's skeleton plus each piece of the draft's text, escaped. Every
     answer asks whether the body still fits GitHub's limit; for a draft far under it this
-    answers that in a fraction of a render (the engine renders only when the bound is over).
+    answers in a fraction of a render (the engine renders only when the bound is over).
     """
-    grown = _grown_length(draft)
-    return _empty_length(template) + grown
+    return _empty_length(template) + _GROWTH_PER_JSON_CHAR * len(draft.model_dump_json())
 
 
 def _empty_length(template: Template) -> int:
@@ -121,19 +117,6 @@ def _empty_length(template: Template) -> int:
         cached = (template, len(render_body(template, Draft(id="x" * 128, author=""))))
         _EMPTY_LENGTHS[id(template)] = cached
     return cached[1]
-
-
-def _grown_length(value: object) -> int:
-    """The most the text in `value` (a draft, or any value in it) can add to the body."""
-    if isinstance(value, str):
-        return _GROWTH_PER_CHAR * len(value) + _OVERHEAD_PER_TEXT
-    if isinstance(value, tuple | list):
-        return sum(_grown_length(item) for item in value)
-    if isinstance(value, dict):
-        return sum(_grown_length(key) + _grown_length(item) for key, item in value.items())
-    if isinstance(value, BaseModel):
-        return sum(_grown_length(item) for _, item in value)
-    return 0 if value is None else _grown_length(str(value))
 
 
 def bullet_list(items: tuple[str, ...] | list[str]) -> list[str]:
