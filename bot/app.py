@@ -31,7 +31,7 @@ from bot.github.users import GitHubLogins
 from bot.home.controls import HomeReminders
 from bot.home.publisher import HomePublisher
 from bot.listeners import register_all
-from bot.listeners.failures import FailureReporter, bind_slack_correlation, keep_acks
+from bot.listeners.failures import FailureReporter, prepare_request
 from bot.listeners.services import Services
 from bot.log import ContextExecutor
 from bot.reminders.digests import cadence_from
@@ -257,8 +257,7 @@ def create_app(settings: Settings, services: Services, *, socket_mode: bool = Fa
         raise ConfigError(
             f"cannot reach Slack at SLACK_API_URL {settings.slack_api_url} ({cause})"
         ) from None
-    app.middleware(bind_slack_correlation)
-    app.middleware(keep_acks)
+    app.middleware(prepare_request)
     register_all(app, services)
     app.error(FailureReporter().report)
     return app

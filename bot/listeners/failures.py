@@ -1,10 +1,11 @@
 """What every request gets whatever its listener does: a log context, and word of a failure.
 
-`bind_slack_correlation` is a global Bolt middleware: it binds the request's correlation id
+`prepare_request` is the one global Bolt middleware: it binds the request's correlation id
 (the event id, or the trigger id of a command or a click) to the log context once, so every
-line logged while serving the request carries it. `FailureReporter.report` is the global
-error handler: a listener that raised is logged with its traceback (`listener.failed`) and
-the author is told once that it didn't go through, instead of hearing nothing.
+line logged while serving the request carries it, and gives the request a `StickyAck`.
+`FailureReporter.report` is the global error handler: a listener that raised is logged with
+its traceback (`listener.failed`) and the author is told once that it didn't go through,
+instead of hearing nothing.
 """
 
 from __future__ import annotations
@@ -35,12 +36,6 @@ def slack_correlation_id(body: dict[str, Any]) -> str | None:
     return body.get("event_id") or body.get("trigger_id") or None
 
 
-def bind_slack_correlation(body: dict[str, Any], next: Callable[[], None]) -> None:
-    """Global middleware: one log context per Slack request, then the listeners."""
-    bind_correlation(slack_correlation_id(body))
-    next()
-
-
 class StickyAck(Ack):
     """Bolt's `ack`, except that an ack once given is not taken back.
 
@@ -64,8 +59,11 @@ class StickyAck(Ack):
             self._given = value
 
 
-def keep_acks(context: BoltContext, next: Callable[[], None]) -> None:
-    """Global middleware: this request's `ack` is a StickyAck."""
+def prepare_request(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> None:
+    """Global middleware: one log context per Slack request, and an `ack` that is a
+    StickyAck; then the listeners. (One middleware, not two: Bolt builds each one's
+    arguments on every request.)"""
+    bind_correlation(slack_correlation_id(body))
     context["ack"] = StickyAck()
     next()
 

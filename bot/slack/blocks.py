@@ -8,7 +8,7 @@ question id and the text), so a click runs exactly the path a typed message runs
 from __future__ import annotations
 
 import json
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -78,9 +78,20 @@ def text_blocks(text: str) -> list[dict[str, Any]]:
 
 def question_blocks(draft: Draft, question: Question, text: str) -> list[dict[str, Any]]:
     """The prompt, then buttons or a menu for choice questions and Skip for optional ones."""
-    blocks: list[Any] = list(_text_sections(text))
+    return [*text_blocks(text), *_for_draft(_controls(question), draft.id)]
+
+
+# Any id would do: the controls are built for it once, and each message puts its own in.
+_ANY_DRAFT = "ms-any"
+
+
+@lru_cache(maxsize=512)
+def _controls(question: Question) -> tuple[dict[str, Any], ...]:
+    """The question's buttons, menu or checkboxes, built and checked by slack_sdk's models
+    once per question of a flow (they are the same for every draft but for its id)."""
+    blocks: list[Any] = []
     elements: list[Any] = []
-    value = partial(action_value, draft.id, question.id)  # the typed text to a value
+    value = partial(action_value, _ANY_DRAFT, question.id)  # the typed text to a value
     if question.kind is QuestionKind.SINGLE_CHOICE:
         if len(question.options) <= MAX_BUTTONS:
             elements += [
@@ -135,7 +146,21 @@ def question_blocks(draft: Draft, question: Question, text: str) -> list[dict[st
         )
     if elements:
         blocks.append(ActionsBlock(elements=elements))
-    return [b.to_dict() for b in blocks]
+    return tuple(b.to_dict() for b in blocks)
+
+
+def _for_draft(node: Any, draft_id: str) -> Any:
+    """A copy of cached controls whose action values name `draft_id`."""
+    if isinstance(node, tuple | list):
+        return [_for_draft(item, draft_id) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _for_draft(item, draft_id) for key, item in node.items()}
+    value = copy.get("value")
+    if isinstance(value, str) and value.startswith('{"d":'):
+        _, question_id, text = parse_action_value(value)
+        copy["value"] = action_value(draft_id, question_id, text)
+    return copy
 
 
 def answered_blocks(text: str, note: str) -> list[dict[str, Any]]:

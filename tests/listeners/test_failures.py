@@ -6,7 +6,7 @@ from slack_bolt import BoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
-from bot.listeners.failures import FAILED, FailureReporter, StickyAck, keep_acks
+from bot.listeners.failures import FAILED, FailureReporter, StickyAck, prepare_request
 from tests.emulators.slack_api import ALICE, BOT_TOKEN, RELIABILITY, SlackEmulator
 from tests.listeners.support import command, respond_to, said
 
@@ -57,7 +57,7 @@ def test_a_command_that_failed_after_its_ack_is_told_through_respond(
 def test_an_ack_once_given_is_not_taken_back() -> None:
     """Bolt resets `ack.response` when a listener fails just after acking; it stays given."""
     context = BoltContext()
-    keep_acks(context, lambda: None)
+    prepare_request({}, context, lambda: None)
     ack = context.ack
     assert isinstance(ack, StickyAck) and ack.response is None
     ack()
