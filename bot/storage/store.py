@@ -6,44 +6,125 @@ A unit of work is `with store.session() as s:`, one transaction on this thread's
 `s.evidence` (linked pull requests), `s.channels` (each channel's repository),
 `s.templates` (template versions drafts started with).
 Everything a unit of work does commits together or not at all.
+
+Each store but `drafts` is built, and its module imported, the first time a unit of work
+uses it: the modules of tracked issues, pull-request evidence and template versions import
+most of the pure core (the Markdown parser, the template, the tracking rules), which
+`milestone-bot drafts` and `show` never use and would otherwise load on every start.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from bot.storage.channels import ChannelRepositories
 from bot.storage.database import DEFAULT_PATH, Clock, DatabaseFile, Transaction, iso, utc_now
-from bot.storage.deliveries import Deliveries
-from bot.storage.digests import Digests
 from bot.storage.drafts import Drafts, Progress, default_progress
-from bot.storage.evidence import PullEvidence
-from bot.storage.filings import Filings
-from bot.storage.home import HomeTabs
-from bot.storage.people import People
-from bot.storage.templates import TemplateVersions
-from bot.storage.tracked import TrackedIssues
 from flows.draft import Draft
+
+if TYPE_CHECKING:
+    from bot.storage.channels import ChannelRepositories
+    from bot.storage.deliveries import Deliveries
+    from bot.storage.digests import Digests
+    from bot.storage.evidence import PullEvidence
+    from bot.storage.filings import Filings
+    from bot.storage.home import HomeTabs
+    from bot.storage.people import People
+    from bot.storage.templates import TemplateVersions
+    from bot.storage.tracked import TrackedIssues
+
+T = TypeVar("T")
+
+
+class _on_first_use(Generic[T]):  # lower case: a decorator, like cached_property
+    """A store built once per unit of work, when first asked for.
+
+    functools.cached_property without its lock: in Python 3.11 that lock is one per
+    attribute across all instances, so threads serving different answers would queue on it.
+    A session belongs to one thread, so there is nothing to guard.
+    """
+
+    def __init__(self, build: Callable[[Session], T]) -> None:
+        self._build = build
+        self._name = build.__name__
+
+    @overload
+    def __get__(self, session: None, owner: type[Session]) -> _on_first_use[T]: ...
+
+    @overload
+    def __get__(self, session: Session, owner: type[Session]) -> T: ...
+
+    def __get__(self, session: Session | None, owner: type[Session]) -> _on_first_use[T] | T:
+        if session is None:
+            return self
+        # The instance's own attribute hides this (non-data) descriptor from then on.
+        store = session.__dict__[self._name] = self._build(session)
+        return store
 
 
 class Session:
     """One unit of work on the store, inside one transaction. Obtain it from Store.session()."""
 
     def __init__(self, tx: Transaction, *, progress: Progress) -> None:
+        self._tx = tx
         self.now = tx.now  # one instant for the whole unit of work
         self.drafts = Drafts(tx, progress)
-        self.deliveries = Deliveries(tx)
-        self.people = People(tx)
-        self.filings = Filings(tx)
-        self.tracked = TrackedIssues(tx)
-        self.digests = Digests(tx)
-        self.home = HomeTabs(tx)
-        self.evidence = PullEvidence(tx)
-        self.channels = ChannelRepositories(tx)
-        self.templates = TemplateVersions(tx)
+
+    @_on_first_use
+    def deliveries(self) -> Deliveries:
+        from bot.storage.deliveries import Deliveries
+
+        return Deliveries(self._tx)
+
+    @_on_first_use
+    def people(self) -> People:
+        from bot.storage.people import People
+
+        return People(self._tx)
+
+    @_on_first_use
+    def filings(self) -> Filings:
+        from bot.storage.filings import Filings
+
+        return Filings(self._tx)
+
+    @_on_first_use
+    def tracked(self) -> TrackedIssues:
+        from bot.storage.tracked import TrackedIssues
+
+        return TrackedIssues(self._tx)
+
+    @_on_first_use
+    def digests(self) -> Digests:
+        from bot.storage.digests import Digests
+
+        return Digests(self._tx)
+
+    @_on_first_use
+    def home(self) -> HomeTabs:
+        from bot.storage.home import HomeTabs
+
+        return HomeTabs(self._tx)
+
+    @_on_first_use
+    def evidence(self) -> PullEvidence:
+        from bot.storage.evidence import PullEvidence
+
+        return PullEvidence(self._tx)
+
+    @_on_first_use
+    def channels(self) -> ChannelRepositories:
+        from bot.storage.channels import ChannelRepositories
+
+        return ChannelRepositories(self._tx)
+
+    @_on_first_use
+    def templates(self) -> TemplateVersions:
+        from bot.storage.templates import TemplateVersions
+
+        return TemplateVersions(self._tx)
 
 
 class Store:

@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 
 from bot.errors import LocalFileError
 from bot.storage.ids import normalize_draft_id
-from flows.draft import GateState
-from flows.parse import gate_boxes
-from flows.render import drift, render_issue
-from flows.template import GATE_SECTIONS, Template, load_template, markdown_parser
 
+# Each command imports what it uses when it runs: `drafts` needs neither the Markdown parser
+# nor the template, and `gates` no SQLite (CI runs them; see bench/README.md, figure 5).
 if TYPE_CHECKING:
     from bot.storage.store import Store
+    from flows.template import Template
 
 
 def _store(path: Path) -> Store:
@@ -62,6 +61,9 @@ def run_drafts(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     """The issue the draft would file on stdout; answers the template can't show on stderr.
     A draft that started with its repository's template version renders with that version."""
+    from flows.render import drift, render_issue
+    from flows.template import load_template
+
     with _store(args.db).session(readonly=True) as s:
         draft = s.drafts.get(normalize_draft_id(args.id))
         version = s.templates.get(draft.template_sha, draft.repository or None)
@@ -105,6 +107,8 @@ def _read_input(name: str) -> str:
 
 
 def _headings(body: str) -> set[str]:
+    from flows.template import markdown_parser
+
     tokens = markdown_parser().parse(body)
     return {
         "".join(child.content for child in tokens[i + 1].children or []).strip()
@@ -118,6 +122,10 @@ def gate_report(
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(open gates, gates whose line is missing) as (section, label); LocalFileError when
     the body has none of the template's gate headings (the wrong file, an empty input)."""
+    from flows.draft import GateState
+    from flows.parse import gate_boxes
+    from flows.template import GATE_SECTIONS
+
     wanted = {key: template.heading(key) for key in GATE_SECTIONS}
     if not _headings(body) & {h.text for h in wanted.values()}:
         looked = ", ".join(f"{'#' * h.level} {h.text}" for h in wanted.values())
@@ -137,6 +145,8 @@ def gate_report(
 
 
 def run_gates(args: argparse.Namespace) -> int:
+    from flows.template import load_template
+
     template = load_template(args.template)
     body = _read_input(args.file)
     open_, missing = gate_report(

@@ -3,7 +3,9 @@
 `gates`, `show`, `drafts` and `--help` run in CI and in a terminal: each runs here as a
 subprocess and must not have imported Slack, GitHub, Flask or gunicorn by the time it exits.
 The terminal commands resolve their two paths without pydantic-settings (`light_paths`),
-so that resolution is held to PathSettings' answers.
+so that resolution is held to PathSettings' answers. Within the storage layer and the pure
+core too, a command loads only what it uses: `drafts` neither the Markdown parser nor the
+tracking and evidence rules, `gates` no SQLite; the draft models are built on first use.
 """
 
 from __future__ import annotations
@@ -22,8 +24,13 @@ from bot.storage import database
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("slack_bolt", "slack_sdk", "github", "flask", "gunicorn")
+# What each command has no use for, beyond HEAVY (a package or a module, with its children).
+UNUSED = {
+    "drafts": ("markdown_it", "flows.template", "flows.tracking", "flows.evidence"),
+    "gates": ("sqlite3", "sqlite_utils", "bot.storage.store"),
+}
 
-# Runs the command line in-process, then prints which of HEAVY are loaded, even after the
+# Runs the command line in-process, then prints which of WATCHED are loaded, even after the
 # command's SystemExit (argparse's --help, an exit code).
 PROBE = """
 import json, sys
@@ -32,8 +39,9 @@ try:
     code = main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(HEAVY)))
-print("LOADED=" + json.dumps(heavy), file=sys.stderr)
+watched = json.loads(WATCHED)
+loaded = sorted(w for w in watched if any(m == w or m.startswith(w + ".") for m in sys.modules))
+print("LOADED=" + json.dumps(loaded), file=sys.stderr)
 """
 
 BODY = """## Acceptance Criteria
@@ -64,14 +72,14 @@ def _draft_id(folder: Path) -> str:
         return s.drafts.summaries(None, include_closed=True)[0].id
 
 
-def _loaded(folder: Path, *args: str) -> list[str]:
+def _loaded(folder: Path, *args: str, watched: tuple[str, ...] = HEAVY) -> list[str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "GITHUB_", "DATABASE_", "TEMPLATE_"))
     }
     env["PYTHONPATH"] = str(ROOT)
-    code = PROBE.replace("HEAVY", repr(json.dumps(HEAVY)))
+    code = PROBE.replace("WATCHED", repr(json.dumps(watched)))
     done = subprocess.run(
         [sys.executable, "-c", code, "--db", str(folder / "milestones.db"), *args],
         cwd=folder,
@@ -100,6 +108,57 @@ def test_terminal_commands_load_no_slack_github_or_web_stack(
     flask or gunicorn."""
     args = tuple(_draft_id(workdir) if a == "DRAFT" else a for a in args)
     assert _loaded(workdir, *args) == []
+
+
+@pytest.mark.parametrize(
+    "args", [("drafts",), ("drafts", "--all"), ("gates", "issue.md")], ids=" ".join
+)
+def test_commands_load_only_the_parts_they_use(workdir: Path, args: tuple[str, ...]) -> None:
+    """`drafts` loads neither the Markdown parser nor the template, tracking or evidence
+    rules; `gates` loads no SQLite."""
+    assert _loaded(workdir, *args, watched=UNUSED[args[0]]) == []
+
+
+def test_the_draft_models_build_on_first_use_once_for_all_threads(workdir: Path) -> None:
+    """The draft models are not built by `drafts`; built on first use by eight threads at
+    once (as the server's listener pool may), every thread gets the same validated draft."""
+    code = """
+import json, sys, threading
+from bot.runtime.cli import main
+main(sys.argv[1:])
+from flows.draft import Draft
+unbuilt = not Draft.__pydantic_complete__
+start, results = threading.Barrier(8), []
+
+def first_use():
+    start.wait()
+    draft = Draft.model_validate({"id": "ms-7kq2vd", "gates": {"a": {"status": "checked"}}})
+    results.append(draft.model_dump(mode="json"))
+
+threads = [threading.Thread(target=first_use) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+same = len(results) == 8 and all(r == results[0] for r in results)
+print("RESULT=" + json.dumps([unbuilt, same, results[0]["gates"]]), file=sys.stderr)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--db", str(workdir / "milestones.db"), "drafts"],
+        cwd=workdir,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    line = next((x for x in done.stderr.splitlines() if x.startswith("RESULT=")), None)
+    assert line is not None, done.stderr
+    assert json.loads(line.removeprefix("RESULT=")) == [
+        True,
+        True,
+        {"a": {"status": "checked", "reason": ""}},
+    ]
 
 
 def test_the_probe_sees_a_heavy_import(workdir: Path) -> None:
