@@ -393,6 +393,19 @@ def test_claim_is_true_once_even_across_a_restart(db_path: Path, clock: FakeCloc
         assert s.deliveries.claim("github:delivery:42") is True
 
 
+def test_claiming_several_keys_claims_each_even_when_one_was_taken(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """A delivery's keys are claimed together: any seen before makes it a repeat, and every
+    key is taken either way (an edit that overtook its message still marks the message)."""
+    with Store(db_path, clock=clock).session() as s:
+        assert s.deliveries.claim_all(["slack:event:Ev1", "slack:msg:C1:1.0"], "ms-a") is True
+        assert s.deliveries.claim_all(["slack:event:Ev2", "slack:msg:C1:1.0"], "ms-a") is False
+        assert s.deliveries.claimed("slack:event:Ev2")
+        assert s.deliveries.claim_all(["slack:event:Ev3", "slack:event:Ev3"]) is False
+        assert s.deliveries.claim_all([]) is True
+
+
 def test_message_answers_are_linked_and_relinked(store: Store) -> None:
     """A Slack message maps to the draft and question it answered; relinking replaces it."""
     draft = _new(store, author="U1")

@@ -20,6 +20,7 @@ from bot.slack.blocks import answered_blocks
 from bot.slack.origin import Origin
 from bot.slack.speaking import Speaking
 from bot.slack.text import escape_mrkdwn
+from bot.slack.threads import DraftThreads
 from bot.storage.drafts import Location
 from bot.storage.store import Session
 from flows import engine
@@ -36,6 +37,7 @@ class _Step:
     """What one answer's transaction came to: an outcome, or a notice to say instead."""
 
     draft: Draft
+    location: Location  # where the draft talks, as the transaction read it
     outcome: Outcome | None = None
     notice: str = ""  # said once the transaction is over (no Slack call holds the lock)
     ephemeral: bool = False  # the notice is for the sender alone
@@ -56,6 +58,7 @@ class Answering(Speaking):
     """Taking answers in a thread (a part of Conversations)."""
 
     checked_questions: frozenset[str]
+    draft_threads: DraftThreads
 
     # Hooks a conversation with GitHub overrides (bot/filing/conversation.py).
 
@@ -75,9 +78,15 @@ class Answering(Speaking):
         """The conversation a message belongs to: its thread, or the author's DM draft."""
         if not thread_ts and channel_type != "im":
             return None  # top-level channel chatter is never an answer
+        if thread_ts and (team, channel, thread_ts) in self.draft_threads:
+            # The answer's transaction reads the draft and where it talks again.
+            return Location(team, channel, thread_ts)
         with self.store.session(readonly=True) as s:
             if thread_ts:
-                return s.drafts.thread_location(team, channel, thread_ts)
+                found = s.drafts.thread_location(team, channel, thread_ts)
+                if found is not None:
+                    self.draft_threads.remember(team, channel, thread_ts)
+                return found
             if channel_type == "im":
                 for row in s.drafts.summaries(user):
                     loc = s.drafts.location(row.id)
@@ -143,9 +152,9 @@ class Answering(Speaking):
         if step is None:
             return None
         if step.outcome is None:
-            self._say_notice(origin, location, step)
+            self._say_notice(origin, step.location, step)
             return None
-        self._recorded(origin, location, step.draft, step.outcome, on_recorded)
+        self._recorded(origin, step.location, step.draft, step.outcome, on_recorded)
         return step.outcome
 
     def _advance(
@@ -159,9 +168,10 @@ class Answering(Speaking):
         question_id: str | None,
     ) -> _Step | None:
         """The answer's transaction; None when there is nothing to say (no draft, a repeat)."""
-        draft = s.drafts.find_by_thread(location.team, location.channel, location.thread_ts)
-        if draft is None:
+        found = s.drafts.find_in_thread(location.team, location.channel, location.thread_ts)
+        if found is None:
             return None
+        draft, location = found
         if not self._claim_delivery(s, origin, key, draft.id):
             self._log.info(
                 "answer.duplicate", draft_id=draft.id, correlation_id=origin.correlation_id
@@ -169,15 +179,16 @@ class Answering(Speaking):
             return None
         if draft.author != origin.user:
             first = s.deliveries.claim(f"notice:{draft.id}:{origin.user}", draft.id)
-            return _Step(draft, notice=self._only_author(draft) if first else "", ephemeral=True)
+            notice = self._only_author(draft) if first else ""
+            return _Step(draft, location, notice=notice, ephemeral=True)
         if question_id is not None and draft.flow.step != question_id:
             # A click on a question already answered (a double click, an old message).
             self._log.info("answer.stale_click", draft_id=draft.id, question_id=question_id)
-            return _Step(draft)
+            return _Step(draft, location)
         try:
             outcome = engine.advance(self.flow_for(draft, s), draft, text)
         except DraftReadOnly as exc:
-            return _Step(draft, notice=str(exc))
+            return _Step(draft, location, notice=str(exc))
         s.drafts.record(
             draft,
             outcome.draft,
@@ -190,7 +201,7 @@ class Answering(Speaking):
         )
         if message_ts and outcome.question_id and not outcome.rejected:
             s.drafts.link_message(location.channel, message_ts, draft.id, outcome.question_id)
-        return _Step(draft, outcome)
+        return _Step(draft, location, outcome)
 
     def _say_notice(self, origin: Origin, location: Location, step: _Step) -> None:
         if step.notice and step.ephemeral:
@@ -237,7 +248,7 @@ class Answering(Speaking):
         edit that overtook its message repeats the message key under another event id.
         """
         keys = [f"slack:event:{origin.correlation_id}" if origin.correlation_id else "", key]
-        return all([s.deliveries.claim(k, draft_id) for k in keys if k])
+        return s.deliveries.claim_all([k for k in keys if k], draft_id)
 
     def _check_before_engine(
         self,

@@ -8,6 +8,7 @@ question id and the text), so a click runs exactly the path a typed message runs
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
 
@@ -93,26 +94,7 @@ def _controls(question: Question) -> tuple[dict[str, Any], ...]:
     elements: list[Any] = []
     value = partial(action_value, _ANY_DRAFT, question.id)  # the typed text to a value
     if question.kind is QuestionKind.SINGLE_CHOICE:
-        if len(question.options) <= MAX_BUTTONS:
-            elements += [
-                ButtonElement(
-                    text=PlainTextObject(text=opt[:75]),
-                    action_id=f"{ACTION_ANSWER}_{i}",
-                    value=value(str(i)),
-                )
-                for i, opt in enumerate(question.options, 1)
-            ]
-        else:
-            elements.append(
-                StaticSelectElement(
-                    action_id=ACTION_SELECT,
-                    placeholder=PlainTextObject(text="Choose one"),
-                    options=[
-                        Option(text=PlainTextObject(text=opt[:75]), value=value(str(i)))
-                        for i, opt in enumerate(question.options, 1)
-                    ],
-                )
-            )
+        elements += _single_choice(question, value)
     elif question.kind is QuestionKind.MULTIPLE_CHOICE and len(question.options) <= 10:
         blocks.append(
             ActionsBlock(
@@ -147,6 +129,29 @@ def _controls(question: Question) -> tuple[dict[str, Any], ...]:
     if elements:
         blocks.append(ActionsBlock(elements=elements))
     return tuple(b.to_dict() for b in blocks)
+
+
+def _single_choice(question: Question, value: Callable[[str], str]) -> list[Any]:
+    """A button per option, or a menu when there are too many for buttons."""
+    if len(question.options) <= MAX_BUTTONS:
+        return [
+            ButtonElement(
+                text=PlainTextObject(text=opt[:75]),
+                action_id=f"{ACTION_ANSWER}_{i}",
+                value=value(str(i)),
+            )
+            for i, opt in enumerate(question.options, 1)
+        ]
+    return [
+        StaticSelectElement(
+            action_id=ACTION_SELECT,
+            placeholder=PlainTextObject(text="Choose one"),
+            options=[
+                Option(text=PlainTextObject(text=opt[:75]), value=value(str(i)))
+                for i, opt in enumerate(question.options, 1)
+            ],
+        )
+    ]
 
 
 def _for_draft(node: Any, draft_id: str) -> Any:

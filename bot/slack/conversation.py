@@ -18,6 +18,7 @@ from bot.slack.blocks import drafts_list_blocks
 from bot.slack.origin import Filer, Origin, Respond
 from bot.slack.poster import SlackPoster
 from bot.slack.speaking import STORE_FAILED
+from bot.slack.threads import DraftThreads
 from bot.slack.users import UserDirectory
 from bot.storage.draft_templates import DraftTemplates
 from bot.storage.drafts import Location
@@ -72,6 +73,7 @@ class Conversations(Answering):
     # Questions whose answers `check_answer` sees before the engine (see the hooks below).
     checked_questions: frozenset[str] = frozenset()
     templates: DraftTemplates | None = None  # each draft's template version and flow
+    draft_threads: DraftThreads = field(default_factory=DraftThreads)
     _log: Any = field(default_factory=lambda: log)
 
     # ----- hooks: what a conversation with GitHub adds (bot/filing/conversation.py) -------

@@ -24,6 +24,19 @@ class Deliveries:
         )
         return cursor.rowcount == 1
 
+    def claim_all(self, keys: list[str], draft_id: str | None = None) -> bool:
+        """Mark several keys of one delivery handled, all of them whatever was claimed before;
+        False if any already was. One statement, however many keys."""
+        if not keys:
+            return True
+        rows = ", ".join("(?, ?, ?)" for _ in keys)
+        at = iso(self._now)
+        cursor = self._db.execute(
+            f"INSERT INTO processed (key, draft_id, at) VALUES {rows} ON CONFLICT DO NOTHING",
+            [value for key in keys for value in (key, draft_id, at)],
+        )
+        return cursor.rowcount == len(keys)
+
     def claimed(self, key: str) -> bool:
         """Whether a delivery key was claimed (read only: for dry runs)."""
         return (

@@ -238,13 +238,21 @@ class Drafts:
 
     def find_by_thread(self, team: str, channel: str, thread_ts: str) -> Draft | None:
         """The latest draft whose conversation is that Slack thread, whatever its status."""
-        rows = select_rows(
-            self._db,
-            "SELECT id, data FROM drafts WHERE team = ? AND channel = ? AND thread_ts = ? "
-            "ORDER BY created_at DESC LIMIT 1",
+        found = self.find_in_thread(team, channel, thread_ts)
+        return found[0] if found else None
+
+    def find_in_thread(
+        self, team: str, channel: str, thread_ts: str
+    ) -> tuple[Draft, Location] | None:
+        """find_by_thread's draft with where it talks (its root message too), in one read."""
+        row = self._db.execute(
+            "SELECT id, data, team, channel, thread_ts, root_ts FROM drafts "
+            "WHERE team = ? AND channel = ? AND thread_ts = ? ORDER BY created_at DESC LIMIT 1",
             [team, channel, thread_ts],
-        )
-        return self._parse(rows[0]["id"], rows[0]["data"]) if rows else None
+        ).fetchone()
+        if row is None:
+            return None
+        return self._parse(row[0], row[1]), Location(*row[2:])
 
     def thread_location(self, team: str, channel: str, thread_ts: str) -> Location | None:
         """Where find_by_thread's draft talks, without reading the draft itself: every

@@ -15,6 +15,7 @@ from bot.listeners.services import Services
 from bot.listeners.views import not_applicable_submitted
 from bot.reminders.blocks import REASON_ACTION, REASON_BLOCK, VIEW_NOT_APPLICABLE
 from bot.slack.blocks import ACTION_SAVE, action_value
+from bot.storage.drafts import Location
 from tests.emulators.slack_api import ALICE, BOB, RELIABILITY, TEAM_ID, SlackEmulator
 from tests.listeners.support import command, respond_to, said
 
@@ -111,6 +112,37 @@ def test_a_message_in_the_thread_is_taken_as_the_answer(
     message_posted(event, {"team_id": TEAM_ID, "event_id": "Ev0LISTENER1"}, services=services)
     replies = slack.bot_messages(RELIABILITY, thread_ts)
     assert "Question 2 of 15" in (replies[-1].text or "")
+
+
+def test_a_thread_that_stopped_being_a_drafts_is_left_alone(
+    slack: SlackEmulator, services: Services
+) -> None:
+    """A thread remembered as a draft's, whose draft then moved, no longer takes answers:
+    the memory only skips a read, the answer's own transaction decides."""
+    thread_ts = _start(slack, services)
+
+    def typed(text: str, ts: str, event_id: str) -> None:
+        event = {
+            "type": "message",
+            "user": ALICE,
+            "text": text,
+            "channel": RELIABILITY,
+            "channel_type": "channel",
+            "ts": ts,
+            "thread_ts": thread_ts,
+        }
+        message_posted(event, {"team_id": TEAM_ID, "event_id": event_id}, services=services)
+
+    typed("m3", "1700000999.000300", "Ev0LISTENER3")  # the thread is now remembered
+    draft_id = _draft_id(services)
+    with services.store.session() as s:
+        s.drafts.set_location(draft_id, Location(TEAM_ID, RELIABILITY, "1700000999.999999"))
+        before = s.drafts.get(draft_id)
+    seen = len(slack.bot_messages(RELIABILITY, thread_ts))
+    typed("m4", "1700000999.000400", "Ev0LISTENER4")
+    with services.store.session(readonly=True) as s:
+        assert s.drafts.get(draft_id) == before
+    assert len(slack.bot_messages(RELIABILITY, thread_ts)) == seen
 
 
 def test_a_bot_message_in_the_thread_is_no_answer(slack: SlackEmulator, services: Services) -> None:
