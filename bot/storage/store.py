@@ -39,16 +39,18 @@ T = TypeVar("T")
 
 
 class _on_first_use(Generic[T]):  # lower case: a decorator, like cached_property
-    """A store built once per unit of work, when first asked for.
+    """A store of the session, built the first time a unit of work asks for it, from the
+    class the decorated method imports (the import runs once per process, not per session).
 
-    functools.cached_property without its lock: in Python 3.11 that lock is one per
-    attribute across all instances, so threads serving different answers would queue on it.
-    A session belongs to one thread, so there is nothing to guard.
+    functools.cached_property would do, but for its lock: in Python 3.11 one per attribute
+    across all instances, so threads serving different answers would queue on it. A session
+    belongs to one thread, so there is nothing to guard.
     """
 
-    def __init__(self, build: Callable[[Session], T]) -> None:
-        self._build = build
-        self._name = build.__name__
+    def __init__(self, load: Callable[[Session], Callable[[Transaction], T]]) -> None:
+        self._load = load
+        self._name = load.__name__
+        self._build: Callable[[Transaction], T] | None = None
 
     @overload
     def __get__(self, session: None, owner: type[Session]) -> _on_first_use[T]: ...
@@ -59,8 +61,11 @@ class _on_first_use(Generic[T]):  # lower case: a decorator, like cached_propert
     def __get__(self, session: Session | None, owner: type[Session]) -> _on_first_use[T] | T:
         if session is None:
             return self
+        build = self._build
+        if build is None:
+            build = self._build = self._load(session)
         # The instance's own attribute hides this (non-data) descriptor from then on.
-        store = session.__dict__[self._name] = self._build(session)
+        store = session.__dict__[self._name] = build(session._tx)
         return store
 
 
@@ -73,58 +78,58 @@ class Session:
         self.drafts = Drafts(tx, progress)
 
     @_on_first_use
-    def deliveries(self) -> Deliveries:
+    def deliveries(self) -> type[Deliveries]:
         from bot.storage.deliveries import Deliveries
 
-        return Deliveries(self._tx)
+        return Deliveries
 
     @_on_first_use
-    def people(self) -> People:
+    def people(self) -> type[People]:
         from bot.storage.people import People
 
-        return People(self._tx)
+        return People
 
     @_on_first_use
-    def filings(self) -> Filings:
+    def filings(self) -> type[Filings]:
         from bot.storage.filings import Filings
 
-        return Filings(self._tx)
+        return Filings
 
     @_on_first_use
-    def tracked(self) -> TrackedIssues:
+    def tracked(self) -> type[TrackedIssues]:
         from bot.storage.tracked import TrackedIssues
 
-        return TrackedIssues(self._tx)
+        return TrackedIssues
 
     @_on_first_use
-    def digests(self) -> Digests:
+    def digests(self) -> type[Digests]:
         from bot.storage.digests import Digests
 
-        return Digests(self._tx)
+        return Digests
 
     @_on_first_use
-    def home(self) -> HomeTabs:
+    def home(self) -> type[HomeTabs]:
         from bot.storage.home import HomeTabs
 
-        return HomeTabs(self._tx)
+        return HomeTabs
 
     @_on_first_use
-    def evidence(self) -> PullEvidence:
+    def evidence(self) -> type[PullEvidence]:
         from bot.storage.evidence import PullEvidence
 
-        return PullEvidence(self._tx)
+        return PullEvidence
 
     @_on_first_use
-    def channels(self) -> ChannelRepositories:
+    def channels(self) -> type[ChannelRepositories]:
         from bot.storage.channels import ChannelRepositories
 
-        return ChannelRepositories(self._tx)
+        return ChannelRepositories
 
     @_on_first_use
-    def templates(self) -> TemplateVersions:
+    def templates(self) -> type[TemplateVersions]:
         from bot.storage.templates import TemplateVersions
 
-        return TemplateVersions(self._tx)
+        return TemplateVersions
 
 
 class Store:
