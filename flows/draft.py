@@ -10,12 +10,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 # defer_build: each model builds its validator when first used rather than at import, so
 # `milestone-bot drafts`, which reads drafts' columns and never a Draft, skips it (about
 # 18 ms of its start, bench/README.md figure 5). Building on first use is thread-safe from
 # pydantic 2.14 (its rebuild lock), the floor in pyproject.toml; the server pays ~2 ms once.
+
+
+def _empty(value: str) -> bool:
+    return not value
 
 
 class GateStatus(StrEnum):
@@ -29,19 +33,13 @@ class GateState(BaseModel):
 
     status: GateStatus = GateStatus.UNCHECKED
     reason: str = ""  # only for NOT_APPLICABLE
-    evidence: str = ""  # only for CHECKED: `owner/repo#123` when ticked with evidence
+    # Only for CHECKED: `owner/repo#123` when ticked with evidence. Left out when empty, so
+    # journals and stored gates written before evidence existed stay byte-identical.
+    evidence: str = Field("", exclude_if=_empty)
 
     @property
     def settled(self) -> bool:
         return self.status is not GateStatus.UNCHECKED
-
-    @model_serializer(mode="wrap")
-    def _without_empty_evidence(self, handler: Any) -> Any:
-        # Journals and stored gates written before evidence existed stay byte-identical.
-        data = handler(self)
-        if isinstance(data, dict) and not data.get("evidence"):
-            data.pop("evidence", None)
-        return data
 
 
 class DraftStatus(StrEnum):
@@ -94,25 +92,16 @@ class Draft(BaseModel):
     assignee: str = ""  # GitHub login, if the author linked one
     # Where it files and the template version it started with (git blob sha). Empty, as in
     # drafts stored before repositories had templates of their own: GITHUB_REPOSITORY and
-    # the bundled or configured template.
-    repository: str = ""
-    template_sha: str = ""
+    # the bundled or configured template. Left out when empty, so such drafts serialize as
+    # they did before there was a repository of their own.
+    repository: str = Field("", exclude_if=_empty)
+    template_sha: str = Field("", exclude_if=_empty)
 
     # Set when filed on GitHub.
     issue_number: int | None = None
     issue_url: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-    @model_serializer(mode="wrap")
-    def _without_empty_origin(self, handler: Any) -> Any:
-        # Drafts without a repository of their own serialize as they did before there was one.
-        data = handler(self)
-        if isinstance(data, dict):
-            for key in ("repository", "template_sha"):
-                if not data.get(key, True):
-                    data.pop(key, None)
-        return data
 
     def gate(self, label: str) -> GateState:
         return self.gates.get(label, GateState())
