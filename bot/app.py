@@ -225,8 +225,9 @@ def _slack_error(exc: BoltError) -> str:
 
 
 def create_app(settings: Settings, services: Services, *, socket_mode: bool = False) -> App:
-    """The Bolt app, with every listener registered. Over Socket Mode nothing is signed, so
-    SLACK_SIGNING_SECRET is neither needed nor checked."""
+    """The Bolt app, with every listener registered. Over HTTP the route checks each
+    request's signature before Bolt sees it (bot/runtime/server.py), so Bolt does not check
+    it again; over Socket Mode nothing is signed, so SLACK_SIGNING_SECRET is not needed."""
     settings.require("slack_bot_token", *(() if socket_mode else ("slack_signing_secret",)))
     secret = settings.slack_signing_secret
     if os.environ.get("SLACK_CLIENT_ID") and os.environ.get("SLACK_CLIENT_SECRET"):
@@ -240,7 +241,7 @@ def create_app(settings: Settings, services: Services, *, socket_mode: bool = Fa
         app = App(
             client=services.client,
             signing_secret=secret.get_secret_value() if secret is not None else "",
-            request_verification_enabled=not socket_mode,
+            request_verification_enabled=False,
             # Listener threads run in their request's log context (its correlation id).
             listener_executor=ContextExecutor(
                 max_workers=settings.listener_threads, thread_name_prefix="slack-listener"

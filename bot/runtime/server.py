@@ -30,16 +30,17 @@ def create_web_app(
     bolt_app: App,
     store: Store,
     *,
+    signing_secret: str,
     github_webhook: GitHubWebhook | None = None,
     metrics: Metrics | None = None,
-    signing_secret: str | None = None,
 ) -> Flask:
     """The Flask app: Slack's route, GitHub's webhook and the operator's routes, each request
-    timed and logged once."""
+    timed and logged once. Slack's route checks every request's signature with
+    `signing_secret` (the Bolt app does not check it again: bot.app.create_app)."""
     web = Flask("milestone-bot")
     metrics = metrics or Metrics()
     _observe_requests(web, metrics)
-    _slack_route(web, bolt_app, SignatureVerifier(signing_secret) if signing_secret else None)
+    _slack_route(web, bolt_app, SignatureVerifier(signing_secret))
     _github_route(web, github_webhook)
     _operator_routes(web, store, metrics)
     return web
@@ -74,12 +75,12 @@ def _observe_requests(web: Flask, metrics: Metrics) -> None:
         return response
 
 
-def _slack_route(web: Flask, bolt_app: App, verifier: SignatureVerifier | None) -> None:
+def _slack_route(web: Flask, bolt_app: App, verifier: SignatureVerifier) -> None:
     @web.post("/slack/events")
     def slack_events() -> Response | tuple[Response, int]:
-        # Checked here first as well: Bolt raises (a 500) on a malformed timestamp or a body
+        # Checked here, not by Bolt: Bolt raises (a 500) on a malformed timestamp or a body
         # that is not JSON before it gets to the signature.
-        if verifier is not None and not _signed(verifier):
+        if not _signed(verifier):
             get_logger().warning(
                 "slack.request_rejected", reason="invalid or stale signature", path=request.path
             )

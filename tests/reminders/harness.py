@@ -201,7 +201,13 @@ class World:
         webhook = GitHubWebhook(
             store=self.store, template=services.template, secret=settings.github_webhook_secret
         )
-        web = create_web_app(bolt, self.store, github_webhook=webhook)
+        assert settings.slack_signing_secret is not None
+        web = create_web_app(
+            bolt,
+            self.store,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            github_webhook=webhook,
+        )
         server = make_server("127.0.0.1", 0, web, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="bot-http", daemon=True)
         thread.start()
