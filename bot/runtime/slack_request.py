@@ -39,7 +39,8 @@ def parse_slack_body(raw: str, content_type: str | None) -> dict[str, Any]:
 
 
 class SlackHttpRequest(BoltRequest):
-    """A BoltRequest over the raw body (Bolt still checks its signature), parsed by shape."""
+    """A BoltRequest over the raw body (its signature already checked by the route), parsed
+    by shape."""
 
     def __init__(
         self,
