@@ -74,7 +74,14 @@ def _text_sections(text: str) -> list[SectionBlock]:
 
 def text_blocks(text: str) -> list[dict[str, Any]]:
     """A mrkdwn message (already Slack-escaped) split into section blocks."""
-    return [b.to_dict() for b in _text_sections(text)]
+    return json.loads(_text_blocks_json(text))  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=256)
+def _text_blocks_json(text: str) -> str:
+    # Every author at the same question is asked the same text: its blocks are built and
+    # checked by slack_sdk's models once, and each message gets a fresh copy.
+    return json.dumps([b.to_dict() for b in _text_sections(text)])
 
 
 def question_blocks(draft: Draft, question: Question, text: str) -> list[dict[str, Any]]:
