@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows import answers
-from flows.answers import Control
+from flows.answers import BIDI_CONTROLS, Control, check_text
 from flows.draft import Draft, GateState, GateStatus
 from flows.errors import InvalidAnswer
 from flows.questions import QuestionKind, build_flow
@@ -391,3 +393,18 @@ def test_any_text_parses_or_is_refused(question, text: str) -> None:
     updated = draft.with_changes(changes)
     assert set(changes) == set(question.fields)
     assert Draft.model_validate_json(updated.model_dump_json()) == updated
+
+
+def test_exactly_the_control_characters_but_tab_and_line_feed_are_refused() -> None:
+    """Every character of Unicode's category Cc except tab and line feed is refused (CR is
+    a line ending, normalized first), and no other character is taken for one."""
+    for code in range(0x3000):
+        ch = chr(code)
+        control = unicodedata.category(ch) == "Cc" and ch not in "\n\t\r"
+        bidi = ch in BIDI_CONTROLS
+        try:
+            check_text(f"a{ch}b")
+        except InvalidAnswer:
+            assert control or bidi, f"U+{code:04X} was refused"
+        else:
+            assert not (control or bidi), f"U+{code:04X} was let through"
