@@ -12,6 +12,7 @@ from tests.e2e.harness import (
     BotProcess,
     SocketBotProcess,
     bot_environment,
+    db_path,
     socket_environment,
 )
 from tests.emulators.slack_api import SlackEmulator
@@ -27,7 +28,7 @@ def slack() -> Iterator[SlackEmulator]:
 
 @pytest.fixture
 def bot(tmp_path: Path, slack: SlackEmulator) -> Iterator[BotProcess]:
-    process = BotProcess(tmp_path, bot_environment(slack, tmp_path / "data" / "milestones.db"))
+    process = BotProcess(tmp_path, bot_environment(slack, db_path(tmp_path)))
     process.start()
     yield process
     process.stop()
@@ -57,7 +58,7 @@ def socket_bot(
     tmp_path: Path, slack: SlackEmulator, socket_mode: SocketModeEmulator
 ) -> Iterator[SocketBotProcess]:
     """`milestone-bot socket` with only the bot and app-level tokens."""
-    env = socket_environment(slack, socket_mode, tmp_path / "data" / "milestones.db")
+    env = socket_environment(slack, socket_mode, db_path(tmp_path))
     process = SocketBotProcess(tmp_path, env, socket_mode=socket_mode)
     process.start()
     yield process

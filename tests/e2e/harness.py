@@ -226,6 +226,21 @@ def _block_text(node: Any) -> str:
     return ""
 
 
+def db_path(tmp_path: Path) -> Path:
+    """Where an end-to-end bot keeps its database, under the test's own directory."""
+    return tmp_path / "data" / "milestones.db"
+
+
+def filing_settings(gh_url: str, token: str, repository: str) -> dict[str, str]:
+    """A bot that files on the GitHub emulator at `gh_url`; the test runs the sweep itself."""
+    return {
+        "GITHUB_TOKEN": token,
+        "GITHUB_REPOSITORY": repository,
+        "GITHUB_API_URL": gh_url,
+        "REMINDER_SWEEP_MINUTES": "0",
+    }
+
+
 def bot_environment(slack: SlackEmulator, db: Path, **extra: str) -> dict[str, str]:
     return {
         **clean_environment(),

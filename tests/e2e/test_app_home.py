@@ -26,7 +26,15 @@ from flows.draft import Draft, DraftStatus
 from flows.render import render_issue
 from flows.template import load_template
 from flows.tracking import IssueState
-from tests.e2e.harness import Author, BotProcess, bot_environment, message_text, wait_until
+from tests.e2e.harness import (
+    Author,
+    BotProcess,
+    bot_environment,
+    db_path,
+    filing_settings,
+    message_text,
+    wait_until,
+)
 from tests.e2e.home_requests import (
     action_value,
     element_on_home,
@@ -58,20 +66,9 @@ def gh() -> Iterator[GitHubEmulator]:
         yield emulator
 
 
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "milestones.db"
-
-
 @pytest.fixture
 def home_bot(tmp_path: Path, slack: SlackEmulator, gh: GitHubEmulator) -> Iterator[BotProcess]:
-    env = bot_environment(
-        slack,
-        db_path(tmp_path),
-        GITHUB_TOKEN=GITHUB_TOKEN,
-        GITHUB_REPOSITORY=REPO,
-        GITHUB_API_URL=gh.url,
-        REMINDER_SWEEP_MINUTES="0",
-    )
+    env = bot_environment(slack, db_path(tmp_path), **filing_settings(gh.url, GITHUB_TOKEN, REPO))
     process = BotProcess(tmp_path, env).start()
     yield process
     process.stop()

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import SocketBotProcess, socket_environment
+from tests.e2e.harness import SocketBotProcess, db_path, filing_settings, socket_environment
 from tests.e2e.test_app_home import (  # noqa: F401 - the fixture and tests are collected here too
     GITHUB_TOKEN,
     REPO,
-    db_path,
     gh,
     test_an_answer_in_the_thread_republishes_the_home,
     test_cancel_from_the_home_is_confirmed_and_leaves_the_list,
@@ -38,15 +37,8 @@ def home_bot(
     gh: GitHubEmulator,  # noqa: F811 - the imported fixture, requested by name
 ) -> Iterator[SocketBotProcess]:
     """`milestone-bot socket`, settling gates on the GitHub emulator."""
-    env = socket_environment(
-        slack,
-        socket_mode,
-        db_path(tmp_path),
-        GITHUB_TOKEN=GITHUB_TOKEN,
-        GITHUB_REPOSITORY=REPO,
-        GITHUB_API_URL=gh.url,
-        REMINDER_SWEEP_MINUTES="0",
-    )
+    settings = filing_settings(gh.url, GITHUB_TOKEN, REPO)
+    env = socket_environment(slack, socket_mode, db_path(tmp_path), **settings)
     process = SocketBotProcess(tmp_path, env, socket_mode=socket_mode)
     process.start()
     yield process

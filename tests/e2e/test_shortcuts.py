@@ -25,7 +25,15 @@ from bot.slack.modals import (
 )
 from bot.storage.store import Store
 from flows.render import marker
-from tests.e2e.harness import Author, BotProcess, bot_environment, message_text, wait_until
+from tests.e2e.harness import (
+    Author,
+    BotProcess,
+    bot_environment,
+    db_path,
+    filing_settings,
+    message_text,
+    wait_until,
+)
 from tests.e2e.home_requests import (
     global_shortcut,
     initial_values,
@@ -78,20 +86,9 @@ def gh() -> Iterator[GitHubEmulator]:
         yield emulator
 
 
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "milestones.db"
-
-
 @pytest.fixture
 def filing_bot(tmp_path: Path, slack: SlackEmulator, gh: GitHubEmulator) -> Iterator[BotProcess]:
-    env = bot_environment(
-        slack,
-        db_path(tmp_path),
-        GITHUB_TOKEN=GITHUB_TOKEN,
-        GITHUB_REPOSITORY=REPO,
-        GITHUB_API_URL=gh.url,
-        REMINDER_SWEEP_MINUTES="0",
-    )
+    env = bot_environment(slack, db_path(tmp_path), **filing_settings(gh.url, GITHUB_TOKEN, REPO))
     process = BotProcess(tmp_path, env).start()
     yield process
     process.stop()

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import SocketBotProcess, socket_environment
+from tests.e2e.harness import SocketBotProcess, db_path, filing_settings, socket_environment
 from tests.e2e.test_shortcuts import (  # noqa: F401 - the fixture and tests are collected here too
     GITHUB_TOKEN,
     REPO,
-    db_path,
     gh,
     test_a_channel_the_bot_cannot_post_in_moves_the_draft_to_a_dm_and_says_so,
     test_a_double_submit_starts_one_draft,
@@ -37,15 +36,8 @@ def filing_bot(
     gh: GitHubEmulator,  # noqa: F811 - the imported fixture, requested by name
 ) -> Iterator[SocketBotProcess]:
     """`milestone-bot socket`, filing on the GitHub emulator."""
-    env = socket_environment(
-        slack,
-        socket_mode,
-        db_path(tmp_path),
-        GITHUB_TOKEN=GITHUB_TOKEN,
-        GITHUB_REPOSITORY=REPO,
-        GITHUB_API_URL=gh.url,
-        REMINDER_SWEEP_MINUTES="0",
-    )
+    settings = filing_settings(gh.url, GITHUB_TOKEN, REPO)
+    env = socket_environment(slack, socket_mode, db_path(tmp_path), **settings)
     process = SocketBotProcess(tmp_path, env, socket_mode=socket_mode)
     process.start()
     yield process

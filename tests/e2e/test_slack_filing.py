@@ -21,7 +21,14 @@ from flows.draft import Draft, DraftStatus, FlowState
 from flows.questions import build_flow
 from flows.render import marker, render_issue
 from flows.template import load_template
-from tests.e2e.harness import Author, BotProcess, bot_environment, message_text, wait_until
+from tests.e2e.harness import (
+    Author,
+    BotProcess,
+    bot_environment,
+    db_path,
+    message_text,
+    wait_until,
+)
 from tests.emulators.app_keys import app_key_pair
 from tests.emulators.github_api import Fault, GitHubEmulator
 from tests.emulators.slack_api import ALICE, Message, SlackEmulator
@@ -49,10 +56,6 @@ def gh() -> Iterator[GitHubEmulator]:
     with GitHubEmulator() as emulator:
         seed(emulator)
         yield emulator
-
-
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "milestones.db"
 
 
 def start_bot(tmp_path: Path, slack: SlackEmulator, **github: str) -> BotProcess:

@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 
 from bot.slack.blocks import ACTION_FILE
-from tests.e2e.harness import Author, SocketBotProcess, socket_environment
+from tests.e2e.harness import Author, SocketBotProcess, db_path, socket_environment
 from tests.e2e.test_slack_filing import (  # noqa: F401 - `gh` is a fixture; the tests run here too
     BOT_TOKEN,
     REPO,
     TYPED,
     click_file,
-    db_path,
     gh,
     test_a_double_click_on_file_files_once,
     test_a_restart_after_githubs_reply_adopts_the_issue,
