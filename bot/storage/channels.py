@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.database import Transaction, iso, parse_time, select_rows
+from bot.storage.database import Transaction, iso, parse_time, select_row, select_rows
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,11 @@ class ChannelRepositories:
         self._now = tx.now
 
     def get(self, channel: str) -> ChannelRepository | None:
-        rows = select_rows(
+        row = select_row(
             self._db, "SELECT * FROM channel_repositories WHERE channel = ?", [channel]
         )
-        if not rows:
+        if row is None:
             return None
-        row = rows[0]
         set_at = parse_time(row["set_at"])
         assert set_at is not None
         return ChannelRepository(row["channel"], row["repository"], row["set_by"], set_at)

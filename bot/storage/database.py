@@ -333,3 +333,12 @@ def select_rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[dict
     cursor = db.execute(sql, params)
     keys = [column[0] for column in cursor.description]
     return [dict(zip(keys, row, strict=True)) for row in cursor]
+
+
+def select_row(db: Database, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+    """The first row of a SELECT as a dict, or None when there is none."""
+    cursor = db.execute(sql, params)
+    found = cursor.fetchone()
+    if found is None:
+        return None
+    return dict(zip([column[0] for column in cursor.description], found, strict=True))

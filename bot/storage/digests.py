@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.storage.database import Transaction, iso, parse_time, select_rows
+from bot.storage.database import Transaction, iso, parse_time, select_row, select_rows
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,8 @@ class Digests:
 
     def get(self, window_key: str) -> DigestRecord | None:
         """The digest of that window, if it was ever claimed."""
-        rows = select_rows(self._db, "SELECT * FROM digests WHERE window_key = ?", [window_key])
-        return digest_from_row(rows[0]) if rows else None
+        row = select_row(self._db, "SELECT * FROM digests WHERE window_key = ?", [window_key])
+        return digest_from_row(row) if row else None
 
     def finish(
         self,

@@ -16,7 +16,7 @@ from typing import Any
 import pydantic
 
 from bot.errors import DatabaseCorrupt, DraftExists, StaleDraft, UnknownDraft
-from bot.storage.database import Transaction, iso, select_rows
+from bot.storage.database import Transaction, iso, select_row, select_rows
 from bot.storage.ids import new_draft_id
 from flows.draft import Draft, DraftStatus, diff
 
@@ -332,12 +332,12 @@ class Drafts:
 
     def message_answer(self, channel: str, ts: str) -> MessageAnswer | None:
         """The draft and question that Slack message answered, if it answered one."""
-        rows = select_rows(
+        row = select_row(
             self._db,
             "SELECT draft_id, question_id FROM message_answers WHERE channel = ? AND ts = ?",
             [channel, ts],
         )
-        return MessageAnswer(rows[0]["draft_id"], rows[0]["question_id"]) if rows else None
+        return MessageAnswer(row["draft_id"], row["question_id"]) if row else None
 
     # The journal against the row
 
@@ -386,8 +386,7 @@ class Drafts:
         )
 
     def _draft_row(self, draft_id: str) -> dict[str, Any] | None:
-        rows = select_rows(self._db, "SELECT * FROM drafts WHERE id = ?", [draft_id])
-        return rows[0] if rows else None
+        return select_row(self._db, "SELECT * FROM drafts WHERE id = ?", [draft_id])
 
     def _parse(self, draft_id: str, data: str) -> Draft:
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.storage.database import Transaction, iso, iso_or_none, parse_time, select_rows
+from bot.storage.database import Transaction, iso, iso_or_none, parse_time, select_row, select_rows
 from flows.evidence import ChangedFile, Check, PullRequest, PullState
 
 
@@ -99,12 +99,12 @@ class PullEvidence:
     # ----- pull requests ----------------------------------------------------------------
 
     def pull(self, repository: str, number: int) -> StoredPull | None:
-        rows = select_rows(
+        row = select_row(
             self._db,
             "SELECT * FROM pull_requests WHERE repository = ? AND number = ?",
             [repository, number],
         )
-        return _from_row(rows[0]) if rows else None
+        return _from_row(row) if row else None
 
     def save_pull(self, stored: StoredPull) -> None:
         p = stored.pull
@@ -183,12 +183,9 @@ class PullEvidence:
     # ----- the listing's cursor ---------------------------------------------------------
 
     def cursor(self, repository: str) -> PullCursor | None:
-        rows = select_rows(
-            self._db, "SELECT * FROM pull_cursors WHERE repository = ?", [repository]
-        )
-        if not rows:
+        row = select_row(self._db, "SELECT * FROM pull_cursors WHERE repository = ?", [repository])
+        if row is None:
             return None
-        row = rows[0]
         return PullCursor(
             row["repository"],
             parse_time(row["since"]),
@@ -212,10 +209,9 @@ class PullEvidence:
     # ----- per-draft bookkeeping ---------------------------------------------------------
 
     def state(self, draft_id: str) -> EvidenceState:
-        rows = select_rows(self._db, "SELECT * FROM evidence_state WHERE draft_id = ?", [draft_id])
-        if not rows:
+        row = select_row(self._db, "SELECT * FROM evidence_state WHERE draft_id = ?", [draft_id])
+        if row is None:
             return EvidenceState(draft_id)
-        row = rows[0]
         return EvidenceState(
             draft_id,
             row["timeline_etag"],

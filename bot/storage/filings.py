@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.database import Transaction, iso, select_rows
+from bot.storage.database import Transaction, iso, select_row, select_rows
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,9 @@ class Filings:
 
     def get(self, draft_id: str) -> FilingRecord | None:
         """The draft's filing row, if filing was ever started."""
-        rows = select_rows(self._db, "SELECT * FROM filings WHERE draft_id = ?", [draft_id])
-        if not rows:
+        row = select_row(self._db, "SELECT * FROM filings WHERE draft_id = ?", [draft_id])
+        if row is None:
             return None
-        row = rows[0]
         lease = row["lease_until"]
         return FilingRecord(
             draft_id=row["draft_id"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.database import Transaction, iso, parse_time, select_rows
+from bot.storage.database import Transaction, iso, parse_time, select_row, select_rows
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,9 @@ class HomeTabs:
         self._now = tx.now
 
     def get(self, user: str) -> HomeRecord | None:
-        rows = select_rows(self._db, "SELECT * FROM home_tabs WHERE user_id = ?", [user])
-        if not rows:
+        row = select_row(self._db, "SELECT * FROM home_tabs WHERE user_id = ?", [user])
+        if row is None:
             return None
-        row = rows[0]
         opened = parse_time(row["opened_at"])
         assert opened is not None
         return HomeRecord(
@@ -92,23 +91,23 @@ class HomeTabs:
         record = self.get(user)
         if record is not None and record.last_channel:
             return record.last_channel
-        rows = select_rows(
+        row = select_row(
             self._db,
             "SELECT channel FROM drafts WHERE author = ? AND channel IS NOT NULL "
             "AND channel NOT LIKE 'D%' ORDER BY created_at DESC LIMIT 1",
             [user],
         )
-        return str(rows[0]["channel"]) if rows else None
+        return str(row["channel"]) if row else None
 
     def permalink(self, draft_id: str, channel: str, thread_ts: str) -> str | None:
         """The thread's permalink, if Slack gave one for this draft's current thread."""
-        rows = select_rows(
+        row = select_row(
             self._db,
             "SELECT permalink FROM thread_links WHERE draft_id = ? AND channel = ? "
             "AND thread_ts = ?",
             [draft_id, channel, thread_ts],
         )
-        return str(rows[0]["permalink"]) if rows else None
+        return str(row["permalink"]) if row else None
 
     def save_permalink(self, draft_id: str, channel: str, thread_ts: str, link: str) -> None:
         self._db.execute(

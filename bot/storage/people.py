@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.storage.database import Transaction, select_rows
+from bot.storage.database import Transaction, select_row
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,9 @@ class People:
 
     def get(self, slack_user_id: str) -> UserRecord | None:
         """What is known about that Slack user, if anything."""
-        rows = select_rows(self._db, "SELECT * FROM users WHERE slack_user_id = ?", [slack_user_id])
-        if not rows:
+        row = select_row(self._db, "SELECT * FROM users WHERE slack_user_id = ?", [slack_user_id])
+        if row is None:
             return None
-        row = rows[0]
         return UserRecord(
             slack_user_id=row["slack_user_id"],
             display_name=row["display_name"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.storage.database import Transaction, iso, select_rows
+from bot.storage.database import Transaction, iso, select_row, select_rows
 from flows.template_version import TemplateVersion
 
 
@@ -42,14 +42,12 @@ class TemplateVersions:
 
     def get(self, sha: str, repository: str | None = None) -> TemplateVersion | None:
         """The version with `sha` as `repository` keeps it (None: the bundled or configured)."""
-        rows = select_rows(
+        row = select_row(
             self._db,
             "SELECT * FROM template_versions WHERE sha = ? AND repository = ? COLLATE NOCASE",
             [sha, repository or ""],
         )
-        if not rows:
-            return None
-        return _version(rows[0])
+        return _version(row) if row else None
 
 
 def _version(row: dict[str, Any]) -> TemplateVersion:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.storage.database import Transaction, iso, iso_or_none, parse_time, select_rows
+from bot.storage.database import Transaction, iso, iso_or_none, parse_time, select_row, select_rows
 from flows.draft import GateState
 from flows.tracking import IssueState, SeenFrom, TrackedIssue
 
@@ -36,17 +36,17 @@ class TrackedIssues:
 
     def get(self, draft_id: str) -> TrackedIssue | None:
         """The tracked issue filed from that draft, if it is tracked."""
-        rows = select_rows(self._db, "SELECT * FROM tracked_issues WHERE draft_id = ?", [draft_id])
-        return from_row(rows[0]) if rows else None
+        row = select_row(self._db, "SELECT * FROM tracked_issues WHERE draft_id = ?", [draft_id])
+        return from_row(row) if row else None
 
     def at(self, repository: str, number: int) -> TrackedIssue | None:
         """The tracked issue at repository#number (the repository in any case), if any."""
-        rows = select_rows(
+        row = select_row(
             self._db,
             "SELECT * FROM tracked_issues WHERE repository = ? AND number = ?",
             [repository, number],
         )
-        return from_row(rows[0]) if rows else None
+        return from_row(row) if row else None
 
     def issues(
         self, *, author: str | None = None, states: Sequence[str] = ("open",)
@@ -86,12 +86,9 @@ class TrackedIssues:
 
     def cursor(self, repository: str) -> IssueCursor | None:
         """Where the listing of that repository's issues stands, if it was ever listed."""
-        rows = select_rows(
-            self._db, "SELECT * FROM issue_cursors WHERE repository = ?", [repository]
-        )
-        if not rows:
+        row = select_row(self._db, "SELECT * FROM issue_cursors WHERE repository = ?", [repository])
+        if row is None:
             return None
-        row = rows[0]
         return IssueCursor(
             repository=row["repository"],
             since=parse_time(row["since"]),
