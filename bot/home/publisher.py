@@ -2,12 +2,11 @@
 
 `HomePublisher.publish(user)` builds the Home from the store (that person's rows only) and
 publishes it with views.publish, unless it would show exactly what was last published (the
-view's hash is kept in SQLite). `HomeRefreshLoop` republishes, every few seconds, the Home
-of everyone who opened it whose drafts or gates changed, whoever changed them (a Slack
-answer, a GitHub webhook, the sweep, the command line, another process): at most one
-publish per person per interval, which keeps clear of views.publish's rate limit.
-
-Nothing starts at import: the process edge starts the loop (`bot.runtime.serve`).
+view's hash is kept in SQLite). `refresh_all` republishes the Home of everyone who opened
+it whose drafts or gates changed, whoever changed them (a Slack answer, a GitHub webhook,
+the sweep, the command line, another process). The process edge runs it every few seconds
+(bot/runtime/loops.py): at most one publish per person per interval, which keeps clear of
+views.publish's rate limit.
 """
 
 from __future__ import annotations
@@ -187,32 +186,3 @@ class HomePublisher:
                     s.home.save_permalink(item.draft.id, location.channel, location.thread_ts, link)
             items.append(replace(item, permalink=link))
         return replace(data, drafts=tuple(items))
-
-
-class HomeRefreshLoop:
-    """A daemon thread running `HomePublisher.refresh_all` every few seconds; a failed round
-    is logged and the next one runs on time."""
-
-    def __init__(self, publisher: HomePublisher, every: float = REFRESH_SECONDS) -> None:
-        self.publisher = publisher
-        self.every = every
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> HomeRefreshLoop:
-        self._thread = threading.Thread(target=self._run, name="home-refresh", daemon=True)
-        self._thread.start()
-        log.info("home.refresh_started", every_seconds=self.every)
-        return self
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self.every):
-            try:
-                self.publisher.refresh_all()
-            except Exception:  # one failed round must not end the loop
-                log.exception("home.refresh_failed")

@@ -24,8 +24,6 @@ from the state stored by the last sweep or webhook and says who would get what.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,7 +57,6 @@ from bot.reminders.stale_drafts import StaleAction, stale_drafts
 from bot.settings import Settings
 from bot.slack.poster import SlackPoster
 from bot.slack.users import UserDirectory
-from bot.storage.database import utc_now
 from bot.storage.draft_templates import DraftTemplates
 from bot.storage.store import Session, Store
 from bot.storage.tracked import IssueCursor
@@ -418,51 +415,3 @@ class Sweeper:
                     report.observed += 1
             if self._stop(report, read.budget):
                 return
-
-
-class SweepLoop:
-    """`serve`'s in-process sweep: one now, then one every REMINDER_SWEEP_MINUTES.
-
-    A daemon thread, so it ends with the process; a sweep that fails is logged and the next
-    one runs on time. Several processes each running a loop are safe (digests are claimed
-    in SQLite), only wasteful: run `serve` once, or set REMINDER_SWEEP_MINUTES=0 and use
-    `milestone-bot remind` from a scheduler instead.
-    """
-
-    def __init__(
-        self, sweeper: Sweeper, minutes: int, clock: Callable[[], datetime] = utc_now
-    ) -> None:
-        self.sweeper = sweeper
-        self.interval = timedelta(minutes=minutes).total_seconds()
-        self.clock = clock
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> SweepLoop:
-        self._thread = threading.Thread(target=self._run, name="reminder-sweep", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.sweeper.sweep(self.clock())
-            except Exception:  # one failed sweep must not end the loop
-                log.exception("sweep.failed")
-            self._stopping.wait(self.interval)
-
-
-def start_sweep_loop(sweeper: Sweeper) -> SweepLoop | None:
-    """Start serve's loop over `sweeper` (bot.app.build_sweeper builds it), unless
-    REMINDER_SWEEP_MINUTES is 0."""
-    minutes = sweeper.settings.reminder_sweep_minutes
-    if minutes == 0:
-        log.info("sweep.off", reason="REMINDER_SWEEP_MINUTES=0")
-        return None
-    log.info("sweep.started", every_minutes=minutes)
-    return SweepLoop(sweeper, minutes).start()

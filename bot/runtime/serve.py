@@ -9,11 +9,10 @@ from pathlib import Path
 from bot.app import build_services, build_sweeper, create_app
 from bot.github.client import github_configured
 from bot.github.webhook import GitHubWebhook
-from bot.home.publisher import HomeRefreshLoop
 from bot.listeners.services import Services
 from bot.log import configure_logging, get_logger, register_secrets
-from bot.reminders.sweep import start_sweep_loop
 from bot.runtime.heap import freeze_startup_heap
+from bot.runtime.loops import start_home_refresh, start_sweep_loop
 from bot.runtime.metrics import Metrics
 from bot.runtime.server import create_web_app, run_gunicorn
 from bot.settings import Settings, claim_secrets, load_settings
@@ -75,7 +74,7 @@ def _sweep_loop(services: Services) -> None:
 def _home_loop(services: Services) -> None:
     """Keep opened App Homes up to date, in this process (see bot/home/publisher.py)."""
     if services.home is not None:
-        HomeRefreshLoop(services.home).start()
+        start_home_refresh(services.home)
 
 
 def start_background(services: Services) -> None:

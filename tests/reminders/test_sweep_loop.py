@@ -3,7 +3,7 @@ otherwise a first sweep at once in its own thread."""
 
 from __future__ import annotations
 
-from bot.reminders.sweep import start_sweep_loop
+from bot.runtime.loops import start_sweep_loop
 from tests.e2e.harness import wait_until
 from tests.reminders.harness import World
 
