@@ -284,18 +284,21 @@ class Conversations(Answering):
         with self.store.session() as s:
             draft = self._owned(s, draft_id, origin)
             location = s.drafts.location(draft.id)
-            if draft.status in (DraftStatus.CANCELLED, DraftStatus.ARCHIVED):
-                before = draft
-                draft = draft.model_copy(update={"status": DraftStatus.DRAFTING})
-                draft = s.drafts.record(
-                    before,
-                    draft,
-                    kind="resume",
-                    actor=origin.user,
-                    source=origin.source,
-                    correlation_id=origin.correlation_id,
-                )
-        if draft.status is DraftStatus.FILED:
+            if draft.status is DraftStatus.FILED:
+                outcome = None
+            else:
+                # The same step as the terminal's `chat --resume` (bot/terminal/chat.py).
+                outcome = engine.resume(self.flow_for(draft, s), draft)
+                if outcome.changes:
+                    draft = s.drafts.record(
+                        draft,
+                        outcome.draft,
+                        kind=outcome.kind,
+                        actor=origin.user,
+                        source=origin.source,
+                        correlation_id=origin.correlation_id,
+                    )
+        if outcome is None:
             respond(text=self._filed_text(draft), response_type="ephemeral")
             return
         if location is None:
@@ -303,7 +306,6 @@ class Conversations(Answering):
             location = self._thread_here(origin, draft, respond)
             if location is None:
                 return
-        outcome = engine.start(self.flow_for(draft), draft)
         self.poster.post(
             location.channel, "Picking up where you left off.", thread_ts=location.thread_ts
         )

@@ -70,7 +70,7 @@ class Speaking:
     def _speak(
         self, draft: Draft, location: Location, outcome: Outcome, origin: Origin | None = None
     ) -> None:
-        if outcome.kind == "start":
+        if outcome.kind in ("start", "resume"):
             draft, outcome = self.on_start(draft, outcome)
         for reply in outcome.replies:
             self._say(draft, location, reply)

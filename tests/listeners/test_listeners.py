@@ -16,6 +16,7 @@ from bot.listeners.views import not_applicable_submitted
 from bot.reminders.blocks import REASON_ACTION, REASON_BLOCK, VIEW_NOT_APPLICABLE
 from bot.slack.blocks import ACTION_SAVE, action_value
 from bot.storage.drafts import Location
+from flows.draft import DraftStatus
 from tests.emulators.slack_api import ALICE, BOB, RELIABILITY, TEAM_ID, SlackEmulator
 from tests.listeners.support import command, respond_to, said
 
@@ -74,6 +75,26 @@ def test_resuming_someone_elses_draft_is_refused_in_words(
     bob = respond_to(slack, user=BOB)
     milestone_command(Ack(), command(slack, f"resume {draft_id}", user=BOB), bob, services=services)
     assert said(slack, user=BOB) == [f"Only <@{ALICE}> can change draft `{draft_id}`."]
+
+
+def test_resume_in_slack_is_the_terminals_resume(slack: SlackEmulator, services: Services) -> None:
+    """`/milestone resume ID` on a cancelled draft is the terminal's `chat --resume`: one
+    "resume" entry in the journal (which still replays to the stored draft), the question it
+    stood at asked again in its thread."""
+    thread_ts = _start(slack, services)
+    draft_id = _draft_id(services)
+    for word in ("cancel", "resume"):
+        text = f"{word} {draft_id}"
+        milestone_command(Ack(), command(slack, text), respond_to(slack), services=services)
+    with services.store.session(readonly=True) as s:
+        status = s.drafts.get(draft_id).status
+        kinds = [entry.kind for entry in s.drafts.journal(draft_id)]
+    assert status is DraftStatus.DRAFTING
+    assert kinds[-2:] == ["cancel", "resume"]
+    assert services.store.replay(draft_id)[1] == {}
+    replies = [m.text or "" for m in slack.bot_messages(RELIABILITY, thread_ts)]
+    assert replies[-2] == "Picking up where you left off."
+    assert "Question 1 of 15" in replies[-1]
 
 
 def test_an_unknown_draft_is_refused_with_the_fix(slack: SlackEmulator, services: Services) -> None:
