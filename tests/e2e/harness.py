@@ -226,6 +226,20 @@ def _block_text(node: Any) -> str:
     return ""
 
 
+def run_to_exit(command: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`milestone-bot <command>` run until it exits (one that refuses to start), its output
+    captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", command],
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def db_path(tmp_path: Path) -> Path:
     """Where an end-to-end bot keeps its database, under the test's own directory."""
     return tmp_path / "data" / "milestones.db"

@@ -3,16 +3,14 @@ line, as `serve` does."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.harness import (
-    ROOT,
     SocketBotProcess,
     clean_environment,
+    run_to_exit,
     socket_environment,
     wait_until,
 )
@@ -20,18 +18,6 @@ from tests.emulators.slack_api import SlackEmulator
 from tests.emulators.socket_mode import APP_TOKEN, SocketModeEmulator
 
 BOT_TOKEN = "xoxb-1-2-socket"
-
-
-def _socket(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "socket"],
-        env={**env, "PYTHONPATH": str(ROOT)},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(
@@ -54,7 +40,7 @@ def test_a_missing_or_malformed_token_stops_socket_with_one_line(
     tmp_path: Path, settings: dict[str, str], named: str
 ) -> None:
     """Without both tokens, or with one of the wrong kind, socket exits 2 naming it."""
-    done = _socket({**clean_environment(), **settings}, tmp_path)
+    done = run_to_exit("socket", {**clean_environment(), **settings}, tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith(f"milestone-bot: {named}")
     assert "Traceback" not in done.stderr
@@ -64,7 +50,9 @@ def test_an_app_token_slack_refuses_stops_socket_with_one_line(tmp_path: Path) -
     """An app-level token apps.connections.open refuses is named, with where to make one."""
     with SlackEmulator() as slack, SocketModeEmulator(slack) as socket_mode:
         env = socket_environment(slack, socket_mode, tmp_path / "m.db")
-        done = _socket({**env, "SLACK_APP_TOKEN": "xapp-1-A0MSAPP001-revoked"}, tmp_path)
+        done = run_to_exit(
+            "socket", {**env, "SLACK_APP_TOKEN": "xapp-1-A0MSAPP001-revoked"}, tmp_path
+        )
     assert done.returncode == 2
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("milestone-bot: Slack refused SLACK_APP_TOKEN (invalid_auth)")
