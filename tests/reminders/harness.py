@@ -40,6 +40,10 @@ from tests.emulators.slack_api import ALICE, BOT_TOKEN, RELIABILITY, TEAM_ID, Me
 from tests.emulators.slack_requests import SIGNING_SECRET, SlackRequests
 
 REPO = "acme/execution"
+# Repositories of the GitHub App worlds (`app_world` in conftest.py).
+APP_ID = 5252
+PAYMENTS = "acme/payments"
+ELSEWHERE = "acme/elsewhere"  # the App is not installed here
 BOT_LOGIN = "milestone-bot"
 GITHUB_TOKEN = "ghp_emulatedMilestoneBot0001"
 WEBHOOK_SECRET = "whsec-emulated-7f3a9c"

@@ -15,9 +15,8 @@ from bot.runtime.evidence_command import run as run_evidence
 from flows.render import render_issue
 from flows.template import parse_template
 from flows.template_version import TemplateVersion
-from tests.emulators.app_keys import app_key_pair
 from tests.emulators.github_pulls import added_patch
-from tests.reminders.harness import REPO, Filed, World
+from tests.reminders.harness import ELSEWHERE, PAYMENTS, REPO, Filed, World
 from tests.template_variants import (
     EXTRA_GATE,
     RENAMED_FROM,
@@ -26,37 +25,12 @@ from tests.template_variants import (
     payments_template,
 )
 
-APP_ID = 5252
-PAYMENTS = "acme/payments"
-ELSEWHERE = "acme/elsewhere"  # the App is not installed here
 UNIT = "Added/updated unit tests for new behavior."
 SUITES = "Existing related unit suites pass."
 FILES = {
     "tests/test_retry_budget.py": added_patch("def test_budget_caps_retries():"),
     "src/retry_budget.py": added_patch("BUDGET = 3"),
 }
-
-
-@pytest.fixture(scope="module")
-def app_key() -> tuple[str, str]:
-    return app_key_pair()
-
-
-@pytest.fixture
-def app_world(world: World, app_key: tuple[str, str]) -> World:
-    """The bot as a GitHub App installed twice in acme (acme/execution: 61, acme/payments:
-    62); acme/elsewhere has no installation."""
-    gh = world.gh
-    gh.add_app(APP_ID, "milestone-bot", public_key_pem=app_key[1])
-    gh.add_repo(PAYMENTS, labels=["reliability", "execution"])
-    gh.add_repo(ELSEWHERE, labels=["reliability", "execution"])
-    gh.add_installation(61, APP_ID, "acme", repositories=[REPO])
-    gh.add_installation(62, APP_ID, "acme", repositories=[PAYMENTS])
-    world.overrides.update(
-        github_token=None, github_app_id=APP_ID, github_app_private_key=app_key[0]
-    )
-    world.restart()
-    return world
 
 
 def merged(world: World, filed: Filed) -> tuple[int, str]:

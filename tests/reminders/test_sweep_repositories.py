@@ -4,40 +4,13 @@ swept and their digests sent. The GitHub emulator issues the installations' toke
 
 from __future__ import annotations
 
-import pytest
 from structlog.testing import capture_logs
 
 from tests.e2e.harness import message_text, wait_until
-from tests.emulators.app_keys import app_key_pair
 from tests.emulators.slack_api import ALICE, RELIABILITY
-from tests.reminders.harness import REPO, World, requests_for
+from tests.reminders.harness import ELSEWHERE, PAYMENTS, World, requests_for
 
-APP_ID = 5252
-PAYMENTS = "acme/payments"
-ELSEWHERE = "acme/elsewhere"  # the App is not installed here
 UNIT = "Added/updated unit tests for new behavior."
-
-
-@pytest.fixture(scope="module")
-def app_key() -> tuple[str, str]:
-    return app_key_pair()
-
-
-@pytest.fixture
-def app_world(world: World, app_key: tuple[str, str]) -> World:
-    """The world's bot authenticated as a GitHub App installed twice in acme: once on
-    acme/execution, once on acme/payments; acme/elsewhere has no installation."""
-    gh = world.gh
-    gh.add_app(APP_ID, "milestone-bot", public_key_pem=app_key[1])
-    gh.add_repo(PAYMENTS, labels=["reliability", "execution"])
-    gh.add_repo(ELSEWHERE, labels=["reliability", "execution"])
-    gh.add_installation(61, APP_ID, "acme", repositories=[REPO])
-    gh.add_installation(62, APP_ID, "acme", repositories=[PAYMENTS])
-    world.overrides.update(
-        github_token=None, github_app_id=APP_ID, github_app_private_key=app_key[0]
-    )
-    world.restart()
-    return world
 
 
 def test_a_repository_without_an_installation_is_skipped_and_the_others_swept(
