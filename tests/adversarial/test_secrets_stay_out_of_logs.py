@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.harness import Author, BotProcess, bot_environment, message_text, wait_until
+from tests.e2e.harness import (
+    Author,
+    BotProcess,
+    bot_environment,
+    filing_settings,
+    message_text,
+    wait_until,
+)
 from tests.emulators.github_api import Fault, GitHubEmulator
 from tests.emulators.github_webhooks import post_webhook
 from tests.emulators.slack_api import SlackEmulator
@@ -27,12 +34,9 @@ def test_secrets_never_reach_a_log_line_or_a_message(tmp_path: Path) -> None:
             slack,
             tmp_path / "data" / "milestones.db",
             SLACK_SIGNING_SECRET=SIGNING,
-            GITHUB_TOKEN=GITHUB_TOKEN,
-            GITHUB_REPOSITORY=REPO,
-            GITHUB_API_URL=gh.url,
+            **filing_settings(gh.url, GITHUB_TOKEN, REPO),
             GITHUB_WEBHOOK_SECRET=WEBHOOK,
             GITHUB_TIMEOUT="1",
-            REMINDER_SWEEP_MINUTES="0",
         )
         bot = BotProcess(tmp_path, env).start()
         try:

@@ -10,7 +10,13 @@ import pytest
 
 from bot.github.templates import DEFAULT_REPO_PATH
 from flows.template_version import blob_sha
-from tests.e2e.harness import BotProcess, bot_environment, message_text, wait_until
+from tests.e2e.harness import (
+    BotProcess,
+    bot_environment,
+    filing_settings,
+    message_text,
+    wait_until,
+)
 from tests.emulators.github_api import GitHubEmulator
 from tests.emulators.slack_api import ALICE, BOB, RELIABILITY, SRE_PRIVATE, SlackEmulator
 from tests.emulators.slack_requests import SlackRequests
@@ -43,10 +49,7 @@ def world(
         env = bot_environment(
             slack,
             workdir / "milestones.db",
-            GITHUB_TOKEN=TOKEN,
-            GITHUB_REPOSITORY=DEFAULT,
-            GITHUB_API_URL=gh.url,
-            REMINDER_SWEEP_MINUTES="0",
+            **filing_settings(gh.url, TOKEN, DEFAULT),
         )
         bot = BotProcess(workdir, env).start()
         try:
@@ -151,10 +154,7 @@ def test_only_admins_change_a_channel_when_admins_are_set(tmp_path: Path) -> Non
         env = bot_environment(
             slack,
             tmp_path / "milestones.db",
-            GITHUB_TOKEN=TOKEN,
-            GITHUB_REPOSITORY=DEFAULT,
-            GITHUB_API_URL=gh.url,
-            REMINDER_SWEEP_MINUTES="0",
+            **filing_settings(gh.url, TOKEN, DEFAULT),
             MILESTONE_ADMINS=BOB,
         )
         bot = BotProcess(tmp_path, env).start()

@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     Author,
     BotProcess,
     bot_environment,
+    filing_settings,
     message_text,
     wait_until,
 )
@@ -101,11 +102,8 @@ def world(tmp_path: Path) -> Iterator[tuple[SlackEmulator, GitHubEmulator, BotPr
         env = bot_environment(
             slack,
             tmp_path / "milestones.db",
-            GITHUB_TOKEN=TOKEN,
-            GITHUB_REPOSITORY=EXECUTION,
-            GITHUB_API_URL=gh.url,
+            **filing_settings(gh.url, TOKEN, EXECUTION),
             GITHUB_WEBHOOK_SECRET=SECRET,
-            REMINDER_SWEEP_MINUTES="0",
         )
         bot = BotProcess(tmp_path, env).start()
         try:

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from bot.slack.blocks import ACTION_FILE
-from tests.e2e.harness import Author, SocketBotProcess, db_path, socket_environment
+from tests.e2e.harness import (
+    Author,
+    SocketBotProcess,
+    db_path,
+    filing_settings,
+    socket_environment,
+)
 from tests.e2e.test_slack_filing import (  # noqa: F401 - `gh` is a fixture; the tests run here too
     BOT_TOKEN,
     REPO,
@@ -45,10 +51,7 @@ def filing_bot(
         socket_mode,
         db_path(tmp_path),
         GITHUB_TIMEOUT="1",
-        REMINDER_SWEEP_MINUTES="0",
-        GITHUB_TOKEN=BOT_TOKEN,
-        GITHUB_REPOSITORY=REPO,
-        GITHUB_API_URL=gh.url,
+        **filing_settings(gh.url, BOT_TOKEN, REPO),
     )
     process = SocketBotProcess(tmp_path, env, socket_mode=socket_mode).start()
     yield process
