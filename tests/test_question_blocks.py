@@ -45,5 +45,7 @@ def test_changing_a_posted_message_leaves_the_next_one_alone() -> None:
     question = next(q for q in FLOW.questions if not q.required)
     first = question_blocks(Draft(id="ms-first1", author="U1"), question, "Asked")
     first[-1]["elements"].clear()
+    first[0]["text"]["text"] = "Changed"
     again = question_blocks(Draft(id="ms-first1", author="U1"), question, "Asked")
     assert again[-1]["elements"], "the cached controls were changed through a copy"
+    assert again[0]["text"]["text"] == "Asked", "the cached text was changed through a copy"
