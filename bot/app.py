@@ -37,6 +37,7 @@ from bot.log import ContextExecutor
 from bot.reminders.digests import cadence_from
 from bot.reminders.sweep import Sweeper
 from bot.settings import Settings
+from bot.slack.connections import keep_connections_open
 from bot.slack.conversation import Filer
 from bot.slack.poster import SlackPoster
 from bot.slack.users import UserDirectory
@@ -106,13 +107,15 @@ def build_sweeper(core: SweepParts, slack: WebClient | None) -> Sweeper:
 
 
 def build_slack_client(settings: Settings) -> WebClient:
-    """A WebClient for `SLACK_API_URL` that waits out 429s and retries dropped connections.
+    """A WebClient for `SLACK_API_URL` that waits out 429s, retries dropped connections and
+    keeps its connections open between calls (bot/slack/connections.py).
 
     Server errors are not retried here: a 500 after Slack posted a message would post it
     twice.
     """
     settings.require("slack_bot_token")
     assert settings.slack_bot_token is not None
+    keep_connections_open(settings.slack_api_url)
     return WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,

@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 
     from bot.listeners.services import Services
 
-# Each registers its listeners with `register(app, services)`.
-MODULES = (commands, events, actions, views, home, shortcuts)
+# Each registers its listeners with `register(app, services)`. Bolt tries listeners in
+# registration order and builds each one's arguments to test it, so events (every answer in
+# a thread is one) come first.
+MODULES = (events, commands, actions, views, home, shortcuts)
 
 
 def register_all(app: App, services: Services) -> None:

@@ -621,6 +621,13 @@ def render_blocks(blocks: list[dict[str, Any]]) -> list[str]:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # The headers and the body go out in two writes: with Nagle's algorithm on, a client that
+    # keeps its connection would wait out its delayed ACK (40 ms) for the body. Slack doesn't.
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.emulator._connected()
 
     def do_GET(self) -> None:
         self.server.emulator._dispatch(self, "GET")
@@ -694,6 +701,8 @@ class SlackEmulator:
         self._tick = 0
         self._ids = itertools.count(1)
         self._calls: list[Call] = []
+        self._connections = 0
+        self._close_after_answer = 0
         self._faults: dict[str, list[Fault]] = {}
         self._users: dict[str, User] = {}
         self._channels: dict[str, Channel] = {}
@@ -844,6 +853,12 @@ class SlackEmulator:
         after_processing) once the call took effect, as when Slack's answer is lost."""
         self.inject(method, Fault("drop", times, after_processing=after_processing))
 
+    def close_after_answer(self, times: int = 1) -> None:
+        """After each of the next `times` answers, close the connection without a word (no
+        `Connection: close`), as a server does to a connection idle past its timeout."""
+        with self._lock:
+            self._close_after_answer += times
+
     def clear_faults(self, method: str | None = None) -> None:
         with self._lock:
             if method is None:
@@ -865,6 +880,16 @@ class SlackEmulator:
         return None
 
     # -- queries -----------------------------------------------------------------------------
+
+    @property
+    def connections(self) -> int:
+        """How many connections clients have opened to the emulator so far."""
+        with self._lock:
+            return self._connections
+
+    def _connected(self) -> None:
+        with self._lock:
+            self._connections += 1
 
     def calls(self, method: str | None = None) -> list[Call]:
         """Every call received, in arrival order (optionally only one method's)."""
@@ -1184,6 +1209,10 @@ class SlackEmulator:
                 self._send(h, 404, b"Not Found", "text/plain")
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. its timeout during a slow reply)
+        with self._lock:
+            if self._close_after_answer:
+                self._close_after_answer -= 1
+                h.close_connection = True
 
     def _record(self, h: _Handler, method: str, params: dict[str, Any], encoding: str) -> Call:
         call = Call(
