@@ -31,7 +31,7 @@ from bot.github.users import GitHubLogins
 from bot.home.controls import HomeReminders
 from bot.home.publisher import HomePublisher
 from bot.listeners import register_all
-from bot.listeners.failures import FailureReporter, prepare_request
+from bot.listeners.failures import FailureReporter, PreparedApp
 from bot.listeners.services import Services
 from bot.log import ContextExecutor
 from bot.reminders.digests import cadence_from
@@ -241,7 +241,7 @@ def create_app(settings: Settings, services: Services, *, socket_mode: bool = Fa
         )
     try:
         # Bolt calls auth.test here: the first moment the bot talks to Slack.
-        app = App(
+        app = PreparedApp(
             client=services.client,
             signing_secret=secret.get_secret_value() if secret is not None else "",
             request_verification_enabled=False,
@@ -261,7 +261,6 @@ def create_app(settings: Settings, services: Services, *, socket_mode: bool = Fa
         raise ConfigError(
             f"cannot reach Slack at SLACK_API_URL {settings.slack_api_url} ({cause})"
         ) from None
-    app.middleware(prepare_request)
     register_all(app, services)
     app.error(FailureReporter().report)
     return app

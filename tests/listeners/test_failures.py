@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_bolt import BoltContext
+from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
@@ -56,9 +56,9 @@ def test_a_command_that_failed_after_its_ack_is_told_through_respond(
 
 def test_an_ack_once_given_is_not_taken_back() -> None:
     """Bolt resets `ack.response` when a listener fails just after acking; it stays given."""
-    context = BoltContext()
-    prepare_request({}, context, lambda: None)
-    ack = context.ack
+    request = BoltRequest(body="{}", mode="socket_mode")
+    prepare_request(request)
+    ack = request.context.ack
     assert isinstance(ack, StickyAck) and ack.response is None
     ack()
     given = ack.response
