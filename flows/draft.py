@@ -136,7 +136,24 @@ CONTENT_FIELDS: tuple[str, ...] = (
 
 
 def diff(before: Draft, after: Draft) -> dict[str, Any]:
-    """The fields (as JSON values) that differ: what the journal records for one change."""
-    a = before.model_dump(mode="json")
-    b = after.model_dump(mode="json")
-    return {k: v for k, v in b.items() if a.get(k) != v}
+    """The fields (as JSON values) that differ: what the journal records for one change.
+
+    The fields are compared as values and only the changed ones serialized, which gives what
+    comparing both whole drafts as JSON gives (tests/test_roundtrip_property.py holds it) at
+    a fraction of the cost: an answer changes two or three fields, and a journal row is
+    written for each. A field left out of the JSON when empty is left out here too.
+    """
+    old = before.__dict__  # a model's fields, by name
+    changed = {
+        name
+        for name, value in after.__dict__.items()
+        if value is not old[name] and _differs(old[name], value)
+    }
+    return after.model_dump(mode="json", include=changed) if changed else {}
+
+
+def _differs(a: Any, b: Any) -> bool:
+    # Equal values serialize alike, but for one case: the same instant in two time zones.
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return a != b or a.utcoffset() != b.utcoffset()
+    return bool(a != b)

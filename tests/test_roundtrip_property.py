@@ -4,6 +4,7 @@ Markdown source exactly), and no author text, however hostile, adds structure to
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import given, settings
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from flows.draft import Draft, GateState, GateStatus
+from flows.draft import Draft, DraftStatus, FlowState, GateState, GateStatus, diff
 from flows.gate_edit import set_gate
 from flows.parse import gate_boxes, parse_issue, unchecked_gates
 from flows.render import body_length_bound, render_body
@@ -375,3 +376,57 @@ costly_drafts = drafts(
 def test_the_length_bound_is_never_below_the_body(draft: Draft) -> None:
     """The bound the engine checks instead of rendering is at least the body's length."""
     assert len(render_body(TEMPLATE, draft)) <= body_length_bound(TEMPLATE, draft)
+
+
+def _json_diff(before: Draft, after: Draft) -> dict[str, Any]:
+    """What a journal row held before `diff` compared values: both drafts as JSON."""
+    a, b = before.model_dump(mode="json"), after.model_dump(mode="json")
+    return {k: v for k, v in b.items() if a.get(k) != v}
+
+
+_REPLACEMENTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": line_item,
+        "problem_statement": paragraph,
+        "in_scope": items,
+        "test_commands": commands,
+        "invariants": _invariants(),
+        "gates": _gates(any_text),
+        "repository": st.sampled_from(["", "octo/payments"]),
+        "template_sha": st.sampled_from(["", "0" * 40]),
+        "status": st.sampled_from(list(DraftStatus)),
+        "flow": st.builds(
+            FlowState,
+            step=st.sampled_from([None, "title", "scope"]),
+            answered=st.lists(st.sampled_from(["title", "scope"]), unique=True).map(tuple),
+        ),
+        "updated_at": st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=1))])),
+        "issue_number": st.one_of(st.none(), st.integers(1, 10**6)),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(flow_drafts, _REPLACEMENTS, _REPLACEMENTS)
+def test_a_journal_diff_is_the_json_difference(
+    draft: Draft, first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    """The journal's diff is exactly what comparing both drafts as JSON gives, whatever
+    changed: empty fields left out of the JSON, gates, the same instant in two zones."""
+    before = draft.model_copy(update=first)
+    after = before.model_copy(update=second)
+    assert diff(before, after) == _json_diff(before, after)
+    assert list(diff(before, after)) == list(_json_diff(before, after))
+
+
+def test_the_same_instant_in_another_zone_is_a_change() -> None:
+    """Equal as values, different as JSON: the journal records what the row will hold."""
+    noon = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    before = Draft(id="ms-zone", updated_at=noon)
+    after = before.model_copy(update={"updated_at": noon.astimezone(timezone(timedelta(hours=1)))})
+    assert (
+        diff(before, after)
+        == _json_diff(before, after)
+        == {"updated_at": "2026-12-05T13:00:00+01:00"}
+    )
