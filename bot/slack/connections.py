@@ -4,7 +4,9 @@ slack_sdk's `WebClient` sends each call through `urllib.request.urlopen`, and ur
 handlers open a connection for every request and close it after the answer: against Slack
 that is a TCP and a TLS handshake per message posted. `keep_connections_open(url)` installs
 an opener whose `KeptConnections` handler keeps one connection per thread to that host and
-sends each call on it. Every other host goes through urllib's handlers as before.
+sends each call on it. Every other host goes through urllib's handlers as before, and so does
+Slack's when an `HTTPS_PROXY` is set (urllib's proxy handler runs first and sends the request
+to the proxy's host).
 
 The handler does what urllib's does for a request (the same headers, the same errors: a
 failure to send is a `URLError`, a failure to read the answer is raised as it is), so
