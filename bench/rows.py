@@ -256,6 +256,21 @@ def notes(
                 f"non-200 {sum(r.failures for r in runs)}; server CPU per answer "
                 f"{ms(median([r.server_cpu / max(len(r.latencies), 1) for r in runs]))}."
             )
+        # The per-run ratios, the table's medians' spread: it is wider than either app's.
+        per_answer = [
+            [r.server_cpu / max(len(r.latencies), 1) for r in figure.runs[app]]
+            for app in ("bot", "bare")
+        ]
+        cpu_ratios = [ratio(b, a) for b, a in zip(*per_answer, strict=False)]
+        p50_ratios = [
+            ratio(percentile(b.latencies, 50), percentile(a.latencies, 50))
+            for b, a in zip(figure.runs["bot"], figure.runs["bare"], strict=False)
+        ]
+        out.append(
+            f"2. Slack {figure.delay * 1000:.0f} ms, bot / bare per run: server CPU per answer "
+            f"{', '.join(times(r) for r in cpu_ratios)}; "
+            f"p50 {', '.join(times(r) for r in p50_ratios)}."
+        )
     if sweep is not None and sweep.runs:
         runs = sweep.runs
 
