@@ -187,10 +187,47 @@ def configure_logging(
     logging.captureWarnings(True)
 
 
+class _Logger:
+    """What `get_logger` returns: safe at import time, it logs with the configuration in force
+    when it logs. structlog's own lazy proxy assembles a bound logger on every line (a third
+    of a line's cost) unless told to keep the first one for good, which a later
+    `configure_logging` or a test's `capture_logs` would then not reach. This one keeps its
+    bound logger until the configuration changes."""
+
+    __slots__ = ("_bound", "_built_for", "_values")
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+        self._built_for: tuple[Any, ...] = ()
+        self._bound: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current(), name)
+
+    def _current(self) -> Any:
+        config = structlog.get_config()
+        # The same objects, not equal ones: `capture_logs` edits the processor list in place,
+        # which the kept logger, holding that list, follows.
+        key = (
+            config["processors"],
+            config["wrapper_class"],
+            config["logger_factory"],
+            config["context_class"],
+        )
+        built = self._built_for
+        if len(built) != len(key) or any(a is not b for a, b in zip(built, key, strict=True)):
+            # bind() on structlog's proxy returns the logger it assembles for this config.
+            self._bound = structlog.get_logger(LOGGER_NAME, **self._values).bind()
+            self._built_for = key
+        return self._bound
+
+
+_LOGGER = _Logger({})  # the one every module uses; a logger with values bound is its own
+
+
 def get_logger(**bound: Any) -> Any:
-    """A lazy logger: safe at import time, it takes the configuration in force when it logs."""
-    # bind() on structlog's lazy proxy would freeze the configuration of that moment.
-    return structlog.get_logger(LOGGER_NAME, **bound)
+    """A logger for our events, with `bound` on each of its lines."""
+    return _Logger(bound) if bound else _LOGGER
 
 
 def bind_correlation(correlation_id: str | None, **more: Any) -> None:

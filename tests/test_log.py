@@ -169,6 +169,29 @@ def test_a_logger_taken_at_import_writes_to_the_newest_stream(restored: None) ->
     assert [e["event"] for e in entries(second)] == ["http.request", "Worker exiting"]
 
 
+def test_a_logger_kept_between_lines_follows_capture_logs_and_back(restored: None) -> None:
+    """The logger keeps what it assembled between lines, yet a test's `capture_logs`, which
+    edits the processor list in place, and the configuration after it are both followed."""
+    log, with_values = get_logger(), get_logger(component="sweep")
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    log.info("server.started")
+    with structlog.testing.capture_logs() as captured:
+        log.info("answer.recorded", draft_id="ms-1")
+        with_values.info("sweep.finished")
+    log.info("http.request")
+    with_values.info("sweep.finished")
+    assert [(e["event"], e.get("component")) for e in captured] == [
+        ("answer.recorded", None),
+        ("sweep.finished", "sweep"),
+    ]
+    assert [(e["event"], e.get("component")) for e in entries(stream)] == [
+        ("server.started", None),
+        ("http.request", None),
+        ("sweep.finished", "sweep"),
+    ]
+
+
 def test_observers_see_each_of_our_events_and_count_them(restored: None) -> None:
     """The metrics processor sees every event of ours that passes the level, with its context."""
     metrics = Metrics()

@@ -270,6 +270,36 @@ def test_record_from_a_stale_copy_is_refused(store: Store) -> None:
         assert len(s.drafts.journal(draft.id)) == 2
 
 
+def test_a_stale_copy_is_refused_though_the_newer_draft_is_remembered(store: Store) -> None:
+    """Drafts read or written are remembered by their stored text (no parse when the next
+    answer reads what the last one wrote), and a copy older than that text is still stale."""
+    draft = _new(store, author="U1")
+    with store.session() as s:
+        held = s.drafts.get(draft.id)  # as a surface holds a draft across units of work
+    written = _answer(store, draft.id, "first", title="first")
+    with store.session() as s:
+        assert s.drafts.get(draft.id) is written
+        with pytest.raises(StaleDraft):
+            s.drafts.record(held, held.with_changes({"title": "x"}), kind="answer", **ACTOR)
+
+
+def test_a_row_rewritten_outside_this_process_is_read_as_it_now_stands(store: Store) -> None:
+    """The remembered drafts are keyed by the row's whole text: a row another process wrote
+    is parsed afresh, and a change recorded on the old draft is refused as stale."""
+    draft = _new(store, author="U1")
+    old = _answer(store, draft.id, "first", title="first")
+    elsewhere = old.model_copy(update={"title": "from another process"})
+    _sql(
+        store.path,
+        "UPDATE drafts SET data = ? WHERE id = ?",
+        (elsewhere.model_dump_json(), draft.id),
+    )
+    with store.session() as s:
+        assert s.drafts.get(draft.id).title == "from another process"
+        with pytest.raises(StaleDraft):
+            s.drafts.record(old, old.with_changes({"title": "x"}), kind="answer", **ACTOR)
+
+
 def test_get_of_unknown_draft_raises(store: Store) -> None:
     """Reading an id that is not stored raises UnknownDraft naming it."""
     with store.session() as s, pytest.raises(UnknownDraft, match="no draft ms-zzzzzz"):

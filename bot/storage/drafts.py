@@ -8,6 +8,8 @@ in the same transaction, and `Drafts.replay` checks the two agree.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +27,38 @@ CLOSED_STATUSES = (DraftStatus.FILED, DraftStatus.CANCELLED, DraftStatus.ARCHIVE
 # (questions answered, questions in the flow) for the listing columns; the store does not
 # know the flow, so whoever does passes this in.
 Progress = Callable[[Draft], tuple[int, int | None]]
+
+
+class _ParsedDrafts:
+    """The drafts last read from, or written as, their stored text, a few hundred per process.
+
+    Parsing is a function of the text alone and a Draft is immutable, so the same text is
+    the same draft: an answer reads back the row the previous answer in its thread wrote,
+    and `record` leaves what it wrote here. The key is the whole text the transaction read,
+    so the row in SQLite decides, never this memory.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._drafts: OrderedDict[str, Draft] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> Draft | None:
+        with self._lock:
+            draft = self._drafts.get(text)
+            if draft is not None:
+                self._drafts.move_to_end(text)
+            return draft
+
+    def put(self, text: str, draft: Draft) -> None:
+        with self._lock:
+            self._drafts[text] = draft
+            self._drafts.move_to_end(text)
+            while len(self._drafts) > self._size:
+                self._drafts.popitem(last=False)
+
+
+_PARSED = _ParsedDrafts(256)
 
 # Columns copied from the draft into its row; replay checks them against the journal too.
 _COPIED_COLUMNS = (
@@ -187,14 +221,15 @@ class Drafts:
         row = self._row(stamped)
         self._update(stamped.id, row)
         self._stored[stamped.id] = row["data"]
+        _PARSED.put(row["data"], stamped)
         return stamped
 
     def _is_stored(self, draft: Draft) -> bool:
         """Whether `draft` is the stored one (UnknownDraft if there is none).
 
-        The stored text is this serializer's output, so the same text is the same draft: one
-        dump instead of parsing the stored draft and dumping both. Text that differs (written
-        by an older version) is compared as data.
+        The stored text is this serializer's output, so the same text is the same draft: the
+        draft read or written as that very text is it, any other is dumped and compared.
+        Text that differs (written by an older version) is compared as data.
         """
         text = self._stored.get(draft.id)
         if text is None:
@@ -202,7 +237,7 @@ class Drafts:
             if found is None:
                 raise UnknownDraft(draft.id)
             text = found[0]
-        if text == draft.model_dump_json():
+        if _PARSED.get(text) is draft or text == draft.model_dump_json():
             return True
         stored = self._parse(draft.id, text)
         return bool(stored.model_dump(mode="json") == draft.model_dump(mode="json"))
@@ -389,13 +424,16 @@ class Drafts:
         return select_row(self._db, "SELECT * FROM drafts WHERE id = ?", [draft_id])
 
     def _parse(self, draft_id: str, data: str) -> Draft:
-        try:
-            draft = Draft.model_validate_json(data)
-        except pydantic.ValidationError as exc:
-            raise DatabaseCorrupt(
-                f"draft {draft_id} in {self._path} cannot be read "
-                f"({exc.error_count()} problem(s)); run `milestone-bot replay {draft_id}`"
-            ) from exc
+        draft = _PARSED.get(data)
+        if draft is None or draft.id != draft_id:
+            try:
+                draft = Draft.model_validate_json(data)
+            except pydantic.ValidationError as exc:
+                raise DatabaseCorrupt(
+                    f"draft {draft_id} in {self._path} cannot be read "
+                    f"({exc.error_count()} problem(s)); run `milestone-bot replay {draft_id}`"
+                ) from exc
+            _PARSED.put(data, draft)
         self._stored[draft_id] = data
         return draft
 
