@@ -1,4 +1,5 @@
-"""Fixtures shared by every test module: a database path, the template, a clock, a store."""
+"""Fixtures shared by every test module: a database path, the template, a clock, a store, the
+Slack emulator."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from bot.storage.store import Store
 from flows.template import Template, load_template
+from tests.emulators.slack_api import SlackEmulator
 
 START = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 
@@ -32,6 +34,13 @@ class FakeClock:
 def db_path(tmp_path: Path) -> Path:
     """A database file path in a fresh directory; the file does not exist yet."""
     return tmp_path / "data" / "milestones.db"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackEmulator]:
+    """The Slack Web API emulator on 127.0.0.1, for one test."""
+    with SlackEmulator() as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="session")

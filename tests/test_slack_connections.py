@@ -11,7 +11,6 @@ parent's socket.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from slack_sdk import WebClient
@@ -23,12 +22,6 @@ from bot.slack.connections import keep_connections_open
 from tests.emulators.slack_api import SlackEmulator
 
 CHANNEL = "C0RELIAB01"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
-        yield emulator
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.support import StoreView, database_path
-from tests.e2e.conftest import alice, bot, requests, slack  # noqa: F401 - shared fixtures
+from tests.e2e.conftest import alice, bot, requests  # noqa: F401 - shared fixtures
 from tests.e2e.harness import Author, BotProcess, bot_environment
 from tests.emulators.slack_api import SlackEmulator
 from tests.emulators.slack_requests import SlackRequests
@@ -24,7 +24,7 @@ def store_view(bot: BotProcess) -> StoreView:  # noqa: F811 - the imported fixtu
 
 
 @pytest.fixture
-def serial_bot(tmp_path: Path, slack: SlackEmulator) -> Iterator[BotProcess]:  # noqa: F811
+def serial_bot(tmp_path: Path, slack: SlackEmulator) -> Iterator[BotProcess]:
     """`milestone-bot serve` with one request thread and one listener thread.
 
     Listeners then run in the order their requests arrived, so the effect of a later
@@ -38,12 +38,12 @@ def serial_bot(tmp_path: Path, slack: SlackEmulator) -> Iterator[BotProcess]:  #
 
 
 @pytest.fixture
-def serial_requests(serial_bot: BotProcess, slack: SlackEmulator) -> SlackRequests:  # noqa: F811
+def serial_requests(serial_bot: BotProcess, slack: SlackEmulator) -> SlackRequests:
     return SlackRequests(serial_bot.url + "/slack/events", emulator=slack)
 
 
 @pytest.fixture
-def serial_alice(slack: SlackEmulator, serial_requests: SlackRequests) -> Author:  # noqa: F811
+def serial_alice(slack: SlackEmulator, serial_requests: SlackRequests) -> Author:
     return Author(slack, serial_requests)
 
 

@@ -21,12 +21,6 @@ from tests.emulators.socket_mode import SocketModeEmulator, SocketModeRequests
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def bot(tmp_path: Path, slack: SlackEmulator) -> Iterator[BotProcess]:
     process = BotProcess(tmp_path, bot_environment(slack, db_path(tmp_path)))
     process.start()

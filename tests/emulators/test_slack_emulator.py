@@ -55,12 +55,6 @@ FIXED_NOW = 1_700_000_000
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def client(slack: SlackEmulator) -> WebClient:
     # No retry handlers: tests that want slack_sdk's retries add them explicitly.
     return WebClient(base_url=slack.url, token=BOT_TOKEN, retry_handlers=[], timeout=5)

@@ -3,7 +3,6 @@ and trigger_ids that expire and are taken once, through the real slack_sdk WebCl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,12 +10,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from tests.emulators.slack_api import ALICE, BOB, BOT_USER_ID, SlackEmulator
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
-        yield emulator
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ HTTP to the Slack Web API emulator (no Bolt app, no mocks)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,6 @@ from bot.listeners.services import Services
 from bot.settings import Settings
 from tests.emulators.slack_api import BOT_TOKEN, SlackEmulator
 from tests.emulators.slack_requests import SIGNING_SECRET
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
-        yield emulator
 
 
 def settings_for(slack: SlackEmulator, db: Path, **overrides: Any) -> Settings:

@@ -25,12 +25,6 @@ from tests.reminders.harness import (
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def world_clock() -> FakeClock:
     """The one clock: the store's, the sweep's and GitHub's timestamps all read it."""
     # Monday 30 November 2026, 09:00 UTC: where every test starts unless it moves the clock.
