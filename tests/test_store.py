@@ -300,6 +300,16 @@ def test_a_row_rewritten_outside_this_process_is_read_as_it_now_stands(store: St
             s.drafts.record(old, old.with_changes({"title": "x"}), kind="answer", **ACTOR)
 
 
+def test_a_field_left_out_of_the_json_when_empty_replays_when_emptied(store: Store) -> None:
+    """`repository` is left out of a draft's JSON when empty; emptying it is journaled all
+    the same, so the journal's fold still gives the stored draft."""
+    draft = _new(store, author="U1", repository="octo/payments")
+    _answer(store, draft.id, "moved", repository="")
+    replayed, differences = store.replay(draft.id)
+    assert differences == {}
+    assert replayed.repository == ""
+
+
 def test_get_of_unknown_draft_raises(store: Store) -> None:
     """Reading an id that is not stored raises UnknownDraft naming it."""
     with store.session() as s, pytest.raises(UnknownDraft, match="no draft ms-zzzzzz"):
