@@ -12,8 +12,6 @@ instead of hearing nothing.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from threading import Lock
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -22,6 +20,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from bot.log import bind_correlation, get_logger
+from bot.recent import Recent
 
 FAILED = (
     "Something went wrong on my side, so that didn't go through. Try again in a minute; if "
@@ -82,8 +81,7 @@ class FailureReporter:
     """The global error handler, remembering whom it told (one word per failed delivery)."""
 
     def __init__(self) -> None:
-        self._told: OrderedDict[str, None] = OrderedDict()
-        self._lock = Lock()
+        self._told: Recent[str, bool] = Recent(_REMEMBERED)
 
     def report(
         self,
@@ -139,10 +137,4 @@ class FailureReporter:
             log.warning("slack.call_failed", method=method, reason=type(exc).__name__)
 
     def _first_time(self, key: str) -> bool:
-        with self._lock:
-            if key in self._told:
-                return False
-            self._told[key] = None
-            while len(self._told) > _REMEMBERED:
-                self._told.popitem(last=False)
-            return True
+        return self._told.add(key, True)

@@ -10,27 +10,16 @@ message is left alone as before.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from threading import Lock
+from bot.recent import Recent
 
 MAX_THREADS = 10_000  # the most recently answered; an older one is read from the store again
 
 
-class DraftThreads:
+class DraftThreads(Recent[tuple[str, str, str], bool]):
     """A bounded set of (team, channel, thread_ts), safe to use from any listener thread."""
 
     def __init__(self, size: int = MAX_THREADS) -> None:
-        self._size = size
-        self._known: OrderedDict[tuple[str, str, str], None] = OrderedDict()
-        self._lock = Lock()
+        super().__init__(size)
 
     def remember(self, team: str, channel: str, thread_ts: str) -> None:
-        with self._lock:
-            self._known[(team, channel, thread_ts)] = None
-            self._known.move_to_end((team, channel, thread_ts))
-            while len(self._known) > self._size:
-                self._known.popitem(last=False)
-
-    def __contains__(self, key: tuple[str, str, str]) -> bool:
-        with self._lock:
-            return key in self._known
+        self.put((team, channel, thread_ts), True)

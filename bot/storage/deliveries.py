@@ -18,11 +18,7 @@ class Deliveries:
 
     def claim(self, key: str, draft_id: str | None = None) -> bool:
         """Mark a delivery handled; False if it already was (a retry to ignore)."""
-        cursor = self._db.execute(
-            "INSERT INTO processed (key, draft_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            [key, draft_id, iso(self._now)],
-        )
-        return cursor.rowcount == 1
+        return self.claim_all([key], draft_id)
 
     def claim_all(self, keys: list[str], draft_id: str | None = None) -> bool:
         """Mark several keys of one delivery handled, all of them whatever was claimed before;

@@ -8,8 +8,6 @@ in the same transaction, and `Drafts.replay` checks the two agree.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +16,7 @@ from typing import Any
 import pydantic
 
 from bot.errors import DatabaseCorrupt, DraftExists, StaleDraft, UnknownDraft
+from bot.recent import Recent
 from bot.storage.database import Transaction, iso, select_row, select_rows
 from bot.storage.ids import new_draft_id
 from flows.draft import Draft, DraftStatus, diff
@@ -29,36 +28,11 @@ CLOSED_STATUSES = (DraftStatus.FILED, DraftStatus.CANCELLED, DraftStatus.ARCHIVE
 Progress = Callable[[Draft], tuple[int, int | None]]
 
 
-class _ParsedDrafts:
-    """The drafts last read from, or written as, their stored text, a few hundred per process.
-
-    Parsing is a function of the text alone and a Draft is immutable, so the same text is
-    the same draft: an answer reads back the row the previous answer in its thread wrote,
-    and `record` leaves what it wrote here. The key is the whole text the transaction read,
-    so the row in SQLite decides, never this memory.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._drafts: OrderedDict[str, Draft] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, text: str) -> Draft | None:
-        with self._lock:
-            draft = self._drafts.get(text)
-            if draft is not None:
-                self._drafts.move_to_end(text)
-            return draft
-
-    def put(self, text: str, draft: Draft) -> None:
-        with self._lock:
-            self._drafts[text] = draft
-            self._drafts.move_to_end(text)
-            while len(self._drafts) > self._size:
-                self._drafts.popitem(last=False)
-
-
-_PARSED = _ParsedDrafts(256)
+# The drafts last read from, or written as, their stored text. Parsing is a function of the
+# text alone and a Draft is immutable, so the same text is the same draft: an answer reads
+# back the row the previous answer in its thread wrote, and `record` leaves what it wrote
+# here. The key is the whole text the transaction read, so the row decides, never this.
+_PARSED: Recent[str, Draft] = Recent(256)
 
 # Columns copied from the draft into its row; replay checks them against the journal too.
 _COPIED_COLUMNS = (
