@@ -45,6 +45,19 @@ def test_a_whole_draft_typed_in_the_thread_reaches_the_preview(
     assert "☐ Added/updated unit tests for new behavior." in preview
 
 
+def test_the_bots_calls_to_slack_share_kept_connections(
+    alice: Author, slack: SlackEmulator
+) -> None:
+    """A draft's calls to the Web API go over connections kept open between calls (one per
+    thread that talks to Slack), not a new connection each (bot/slack/connections.py)."""
+    alice.start()
+    for text, expect in TYPED_ANSWERS[:8]:
+        alice.say(text, expect=expect)
+    calls = len(slack.calls())
+    assert calls >= 10
+    assert slack.connections <= calls // 2, (slack.connections, calls)
+
+
 def test_a_retried_event_applies_the_answer_once(alice: Author, slack: SlackEmulator) -> None:
     """Slack's retry of an answer event neither records it twice nor asks twice."""
     alice.start()

@@ -23,6 +23,7 @@ from tests.e2e.test_slack_drafting import (  # noqa: F401 - collected here too
     test_a_restart_in_the_middle_keeps_every_answer,
     test_a_retried_event_applies_the_answer_once,
     test_a_whole_draft_typed_in_the_thread_reaches_the_preview,
+    test_the_bots_calls_to_slack_share_kept_connections,
 )
 from tests.emulators.socket_mode import SocketModeRequests
 
