@@ -177,7 +177,8 @@ def configure_logging(
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=_line_logger,
         # Module-level loggers must follow a later `configure_logging` (or a test's
-        # `capture_logs`); assembling one per call is cheap, the stdlib path was not.
+        # `capture_logs`), which structlog's own cache would not: `_Logger` keeps one per
+        # configuration instead.
         cache_logger_on_first_use=False,
     )
     # Libraries speak from WARNING up; our own events from `level` (filtered by the bound
@@ -214,8 +215,9 @@ class _Logger:
             config["logger_factory"],
             config["context_class"],
         )
-        built = self._built_for
-        if len(built) != len(key) or any(a is not b for a, b in zip(built, key, strict=True)):
+        if self._bound is None or any(
+            a is not b for a, b in zip(self._built_for, key, strict=True)
+        ):
             # bind() on structlog's proxy returns the logger it assembles for this config.
             self._bound = structlog.get_logger(LOGGER_NAME, **self._values).bind()
             self._built_for = key
