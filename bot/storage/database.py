@@ -1,9 +1,9 @@
 """The SQLite file: opening it, its pragmas, WAL, the schema check, migrations, transactions.
 
-A transaction here is the whole of a unit of work: a connection of its own (Bolt runs
-listeners on a thread pool and a sqlite3 connection belongs to its thread), `BEGIN
-IMMEDIATE` so concurrent writers queue instead of failing half-way, commit on success,
-rollback on any exception. SQLite's failures reach people as `StoreError`s with a reason.
+A transaction here is the whole of a unit of work: `BEGIN IMMEDIATE` on the process's one
+writing connection, taken in turn by Bolt's listener threads, so concurrent writers queue
+instead of failing half-way (a read runs on its thread's own connection); commit on
+success, rollback on any exception. SQLite's failures reach people as `StoreError`s with a reason.
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ class DatabaseFile:
     def __init__(self, path: Path, *, clock: Clock) -> None:
         self.path = path
         self._writer = threading.Lock()
-        self._local = threading.local()
+        self._readers = threading.local()
+        self._shared: tuple[int, tuple[sqlite3.Connection, Database]] | None = None
         self._clock = clock
         self._prepare()
 
@@ -165,7 +166,7 @@ class DatabaseFile:
     def _open(self, *, begin: str) -> Iterator[Transaction]:
         now = self._now()
         readonly = begin == "BEGIN"
-        conn, db = self._thread_connection(readonly=readonly)
+        conn, db = self._reader() if readonly else self._writer_connection()
         healthy = False
         try:
             with _translated(self.path):
@@ -182,30 +183,36 @@ class DatabaseFile:
             if not healthy:
                 # After a failure the connection may be in any state: start the next unit of
                 # work on a fresh one.
-                self._connections().pop(readonly, None)
+                self._forget(readonly)
                 conn.close()
 
-    def _thread_connection(self, *, readonly: bool) -> tuple[sqlite3.Connection, Database]:
-        """This thread's connection for reading (`PRAGMA query_only`) or for writing, kept
-        between units of work.
+    def _reader(self) -> tuple[sqlite3.Connection, Database]:
+        """This thread's connection for reading (`PRAGMA query_only`), kept between units of
+        work: opening and closing one per unit of work costs more than the work (the last
+        close checkpoints the WAL). Readers run side by side, so each thread has its own; after
+        a fork (gunicorn) the parent's are left alone and new ones made."""
+        local = self._readers
+        if getattr(local, "pid", None) != os.getpid() or local.kept is None:
+            local.pid, local.kept = os.getpid(), _wrapped(self._connect(query_only=True))
+        return local.kept  # type: ignore[no-any-return]
 
-        Opening and closing one per unit of work costs more than the work: the last close
-        checkpoints the WAL. A sqlite3 connection belongs to its thread, hence one per thread;
-        after a fork (gunicorn) the parent's connections are left alone and new ones made. A
-        reader and a writer each keep their own, so no pragma is switched per unit of work.
+    def _writer_connection(self) -> tuple[sqlite3.Connection, Database]:
+        """The process's one connection for writing, used only under `_writer`.
+
+        Writers take turns anyway, and a connection drops its whole page cache when it finds
+        that another connection changed the file: with a writer per thread, nearly every
+        answer started cold. One writer, shared by the threads in turn, keeps its cache.
         """
-        connections = self._connections()
-        cached = connections.get(readonly)
-        if cached is None:
-            conn = self._connect(query_only=readonly)
-            # One sqlite_utils wrapper per connection: building it runs a pragma.
-            cached = connections[readonly] = (conn, Database(conn, **_WRAPPER))
-        return cached
+        pid = os.getpid()
+        if self._shared is None or self._shared[0] != pid:
+            self._shared = (pid, _wrapped(self._connect(shared=True)))
+        return self._shared[1]
 
-    def _connections(self) -> dict[bool, tuple[sqlite3.Connection, Database]]:
-        if getattr(self._local, "pid", None) != os.getpid():
-            self._local.pid, self._local.connections = os.getpid(), {}
-        return self._local.connections  # type: ignore[no-any-return]
+    def _forget(self, readonly: bool) -> None:
+        if readonly:
+            self._readers.kept = None
+        else:
+            self._shared = None
 
     def backup(self, target: str | Path) -> Path:
         """A consistent copy of the live database at `target`, by SQLite's online backup.
@@ -238,10 +245,17 @@ class DatabaseFile:
             raise ValueError("the store's clock must return an aware datetime")
         return now.astimezone(UTC)
 
-    def _connect(self, *, query_only: bool = False) -> sqlite3.Connection:
+    def _connect(self, *, query_only: bool = False, shared: bool = False) -> sqlite3.Connection:
+        """A connection with our pragmas; a `shared` one may be used by any thread, one at a
+        time (the caller's lock sees to that)."""
         # isolation_level=None: transactions are exactly the BEGIN/COMMIT written here.
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=not shared,
+            )
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) or exc from exc
         try:
@@ -322,6 +336,11 @@ class DatabaseFile:
         if version > SCHEMA_VERSION or not applied <= set(STEPS):
             raise SchemaTooNew(max(version, len(applied)), SCHEMA_VERSION)
         return version
+
+
+def _wrapped(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, Database]:
+    # One sqlite_utils wrapper per connection: building it runs a pragma.
+    return conn, Database(conn, **_WRAPPER)
 
 
 def select_rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
