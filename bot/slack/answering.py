@@ -3,7 +3,9 @@
 Each inbound delivery is one unit of work: claim its id, load the draft, advance the pure
 engine, journal the change, commit; then speak. Acknowledged means committed: a reply is
 only posted after the answer is in the journal, and a failed post never loses it. A check
-that needs the network (`check_answer`) runs before the transaction, on a read.
+that needs the network (`check_answer`) never runs inside a transaction: the answer's
+transaction steps back without writing, the check runs, and a new transaction takes the
+checked answer.
 
 `Answering` is a part of `Conversations` (bot.slack.conversation), which supplies the store,
 the flow, the poster and the hooks (`check_answer`, `after_answer`).
@@ -41,6 +43,7 @@ class _Step:
     outcome: Outcome | None = None
     notice: str = ""  # said once the transaction is over (no Slack call holds the lock)
     ephemeral: bool = False  # the notice is for the sender alone
+    check: str = ""  # the step whose answer needs check_answer first; nothing was written
 
 
 @dataclass(frozen=True)
@@ -135,14 +138,21 @@ class Answering(Speaking):
         on_recorded: OnRecorded | None = None,
     ) -> Outcome | None:
         """Apply one typed answer (or the typed equivalent of a click) to the thread's draft."""
-        if self.checked_questions and parse_control(text) is None:
-            checked = self._check_before_engine(origin, location, text, key, question_id)
-            if checked is None:
-                return None
-            text = checked
+        checked_step: str | None = None
         try:
-            with self.store.session() as s:
-                step = self._advance(s, origin, location, text, key, message_ts, question_id)
+            while True:
+                with self.store.session() as s:
+                    step = self._advance(
+                        s, origin, location, text, key, message_ts, question_id, checked_step
+                    )
+                if step is None or not step.check:
+                    break
+                # The step needs the network to check its answer: checked outside any
+                # transaction, then taken by a transaction of its own.
+                checked = self._checked(origin, step.location, step.draft, step.check, text, key)
+                if checked is None:
+                    return None
+                text, checked_step = checked, step.check
         except StoreError as exc:
             self._log_store_failure(
                 "answer.store_failed", exc, origin, location.channel, location.thread_ts
@@ -166,12 +176,20 @@ class Answering(Speaking):
         key: str | None,
         message_ts: str | None,
         question_id: str | None,
+        checked_step: str | None,
     ) -> _Step | None:
-        """The answer's transaction; None when there is nothing to say (no draft, a repeat)."""
+        """The answer's transaction; None when there is nothing to say (no draft, a repeat).
+
+        An answer to a step whose answers need the network (`check_answer`), other than
+        `checked_step`, comes back as a `_Step` naming the step to check, with nothing written.
+        """
         found = s.drafts.find_in_thread(location.team, location.channel, location.thread_ts)
         if found is None:
             return None
         draft, location = found
+        check = self._needs_check(origin, draft, text, question_id)
+        if check and check != checked_step:
+            return _Step(draft, location, check=check)
         if not self._claim_delivery(s, origin, key, draft.id):
             self._log.info(
                 "answer.duplicate", draft_id=draft.id, correlation_id=origin.correlation_id
@@ -250,28 +268,32 @@ class Answering(Speaking):
         keys = [f"slack:event:{origin.correlation_id}" if origin.correlation_id else "", key]
         return s.deliveries.claim_all([k for k in keys if k], draft_id)
 
-    def _check_before_engine(
+    def _needs_check(self, origin: Origin, draft: Draft, text: str, question_id: str | None) -> str:
+        """The step whose answer `text` needs `check_answer` first, or "" for none."""
+        if not self.checked_questions:
+            return ""
+        step = draft.flow.step
+        if (
+            step not in self.checked_questions
+            or draft.author != origin.user
+            or draft.status is not DraftStatus.DRAFTING
+            or question_id not in (None, step)
+            or parse_control(text) is not None
+        ):
+            return ""
+        return step
+
+    def _checked(
         self,
         origin: Origin,
         location: Location,
+        draft: Draft,
+        step: str,
         text: str,
         key: str | None,
-        question_id: str | None,
     ) -> str | None:
         """The text for the engine after `check_answer`, or None when it refused (the refusal
-        is journaled and said). The check may call the network, so it runs outside any
-        transaction, on a read of where the draft stands."""
-        with self.store.session(readonly=True) as s:
-            draft = s.drafts.find_by_thread(location.team, location.channel, location.thread_ts)
-        if (
-            draft is None
-            or draft.author != origin.user
-            or draft.status is not DraftStatus.DRAFTING
-            or draft.flow.step not in self.checked_questions
-            or question_id not in (None, draft.flow.step)
-        ):
-            return text
-        step = draft.flow.step
+        is journaled and said). The check may call the network, so no transaction is open."""
         try:
             return self.check_answer(step, text)
         except InvalidAnswer as exc:
