@@ -44,6 +44,7 @@ class Metrics:
         # Each (event, outcome)'s counter, as `labels()` returns it: looking it up again
         # validates and locks on every line. The events are the code's own names.
         self._counters: dict[tuple[str, str], Any] = {}
+        self._timers: dict[str, Any] = {}
 
     def processor(self, _: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
         """A structlog processor counting each event; it changes nothing in the line."""
@@ -55,6 +56,13 @@ class Metrics:
                 counter = self._counters[key] = self.events.labels(*key)
             counter.inc()
         return event_dict
+
+    def request_time(self, route: str) -> Any:
+        """The request histogram's child for `route` (a route of the app, never a raw path)."""
+        timer = self._timers.get(route)
+        if timer is None:
+            timer = self._timers[route] = self.request_seconds.labels(route)
+        return timer
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

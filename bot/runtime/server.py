@@ -59,20 +59,25 @@ def _observe_requests(web: Flask, metrics: Metrics) -> None:
         started = request.environ.get("milestone_bot.started")
         if started is None:
             return response
-        elapsed = time.perf_counter() - started
-        route = request.url_rule.rule if request.url_rule is not None else "unknown"
-        metrics.request_seconds.labels(route).observe(elapsed)
-        # One line per inbound request; the listeners log what the request meant.
-        get_logger().info(
-            "http.request",
-            method=request.method,
-            route=route,
-            status=response.status_code,
-            duration_ms=round(elapsed * 1000, 1),
-            slack_retry=request.headers.get("X-Slack-Retry-Num"),
-            github_delivery=request.headers.get("X-GitHub-Delivery"),
-        )
+        rule = request.url_rule.rule if request.url_rule is not None else "unknown"
+        line = {
+            "method": request.method,
+            "route": rule,
+            "status": response.status_code,
+            "slack_retry": request.headers.get("X-Slack-Retry-Num"),
+            "github_delivery": request.headers.get("X-GitHub-Delivery"),
+        }
+        # Timed and logged once the answer is on the wire: Slack's ack waits for neither.
+        response.call_on_close(lambda: _answered(metrics, started, line))
         return response
+
+
+def _answered(metrics: Metrics, started: float, line: dict[str, Any]) -> None:
+    """One line per inbound request, and its time to answer; the listeners log what the
+    request meant."""
+    elapsed = time.perf_counter() - started
+    metrics.request_time(line["route"]).observe(elapsed)
+    get_logger().info("http.request", duration_ms=round(elapsed * 1000, 1), **line)
 
 
 def _slack_route(web: Flask, bolt_app: App, verifier: SignatureVerifier) -> None:

@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 
+from tests.adversarial.support import log_events
 from tests.e2e.harness import Author, BotProcess, wait_until
 from tests.emulators.slack_api import SlackEmulator
 
@@ -45,3 +46,24 @@ def test_a_rate_limited_slack_is_waited_out_and_the_question_still_arrives(
     alice.say("Bound retries", expect="Question 2 of 16")
     assert [c.status for c in slack.calls("chat.postMessage")][-2:] == [429, 200]
     wait_until(lambda: '"answer.recorded"' in bot.logs(), what="the answer's log line")
+
+
+def test_each_request_is_logged_once_with_its_correlation_id_after_its_answer(
+    alice: Author, bot: BotProcess
+) -> None:
+    """One `http.request` line per inbound request (written once the answer is sent), with the
+    request's own correlation id, as the listener's lines have it."""
+    alice.start()
+    alice.say("Bound retries", expect="Question 2 of 16")
+    answers = wait_until(
+        lambda: [
+            e
+            for e in log_events(bot, "http.request", route="/slack/events", status=200)
+            if str(e.get("correlation_id", "")).startswith("Ev")
+        ]
+    )
+    assert len(answers) == 1
+    line = answers[0]
+    assert line["method"] == "POST" and line["duration_ms"] >= 0
+    recorded = log_events(bot, "answer.recorded", correlation_id=line["correlation_id"])
+    assert len(recorded) == 1
