@@ -130,9 +130,7 @@ class RepositoryTemplates:
                 current,
                 outcome.draft,
                 kind="rebase",
-                actor=origin.user,
-                source=origin.source,
-                correlation_id=origin.correlation_id,
+                **origin.provenance,
                 input=f"rebase {found.version.sha}",
             )
         log.info("draft.rebased", draft_id=draft.id, sha=found.version.sha, asked=list(asked))

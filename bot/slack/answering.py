@@ -211,9 +211,7 @@ class Answering(Speaking):
             draft,
             outcome.draft,
             kind=outcome.kind,
-            actor=origin.user,
-            source=origin.source,
-            correlation_id=origin.correlation_id,
+            **origin.provenance,
             input=text,
             question_id=outcome.question_id,
         )
@@ -306,9 +304,7 @@ class Answering(Speaking):
                 draft,
                 draft,
                 kind="rejected",
-                actor=origin.user,
-                source=origin.source,
-                correlation_id=origin.correlation_id,
+                **origin.provenance,
                 input=text,
                 question_id=step,
             )
@@ -388,9 +384,7 @@ class Answering(Speaking):
             draft,
             outcome.draft,
             kind="edit" if not outcome.rejected else "rejected",
-            actor=origin.user,
-            source=origin.source,
-            correlation_id=origin.correlation_id,
+            **origin.provenance,
             input=new_text,
             question_id=question_id,
         )

@@ -154,9 +154,7 @@ class Conversations(Answering):
                 draft = s.drafts.create(
                     outcome.draft,
                     location=None,
-                    actor=origin.user,
-                    source=origin.source,
-                    correlation_id=origin.correlation_id,
+                    **origin.provenance,
                 )
                 said: list[str] = []
             else:
@@ -167,9 +165,7 @@ class Conversations(Answering):
                     draft,
                     draft,
                     kind="rejected",
-                    actor=origin.user,
-                    source=origin.source,
-                    correlation_id=origin.correlation_id,
+                    **origin.provenance,
                     input=title,
                     question_id="title",
                 )
@@ -294,9 +290,7 @@ class Conversations(Answering):
                         draft,
                         outcome.draft,
                         kind=outcome.kind,
-                        actor=origin.user,
-                        source=origin.source,
-                        correlation_id=origin.correlation_id,
+                        **origin.provenance,
                     )
         if outcome is None:
             respond(text=self._filed_text(draft), response_type="ephemeral")

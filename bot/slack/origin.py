@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.storage.drafts import Provenance
 
 Respond = Callable[..., Any]
 # Files a draft that the engine says is complete; says the outcome in the draft's thread.
@@ -20,3 +23,8 @@ class Origin:
     channel: str
     correlation_id: str
     source: str = "slack"
+
+    @property
+    def provenance(self) -> Provenance:
+        """What the journal records of this delivery beside each change it makes."""
+        return {"actor": self.user, "source": self.source, "correlation_id": self.correlation_id}

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import pydantic
 
@@ -48,6 +48,15 @@ _COPIED_COLUMNS = (
 
 def default_progress(draft: Draft) -> tuple[int, int | None]:
     return len(draft.flow.answered), None
+
+
+class Provenance(TypedDict):
+    """Who made a change, through which surface, and the delivery it came in: what each
+    journal row records beside the change (`**provenance` into `create` or `record`)."""
+
+    actor: str
+    source: str
+    correlation_id: str
 
 
 @dataclass(frozen=True)
