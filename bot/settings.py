@@ -184,6 +184,12 @@ class Settings(PathSettings):
         """MILESTONE_ADMINS as a set of Slack user ids (empty: anyone may change a channel)."""
         return frozenset(x for x in self.milestone_admins.split(",") if x)
 
+    @property
+    def operator_port(self) -> int | None:
+        """Where `socket` serves /healthz and /metrics: PORT when it is set (in the environment
+        or `.env`); None, serving no HTTP, when it is not. `serve` always listens on PORT."""
+        return self.port if "port" in self.model_fields_set else None
+
     @field_validator("reminder_default_tz")
     @classmethod
     def _time_zone(cls, v: str) -> str:

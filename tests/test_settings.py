@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.errors import ConfigError
@@ -61,3 +63,15 @@ def test_secrets_do_not_print() -> None:
 def test_the_slack_api_url_gets_its_trailing_slash() -> None:
     """slack_sdk appends method names to the base URL, so it must end with a slash."""
     assert Settings(slack_api_url="http://127.0.0.1:9/api").slack_api_url.endswith("/api/")
+
+
+def test_socket_serves_operator_routes_only_on_a_port_that_was_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`socket` listens on PORT only when it is set, in the environment or in `.env`; the
+    default 3000 is `serve`'s and opens nothing for `socket`."""
+    assert load_settings().operator_port is None
+    (tmp_path / ".env").write_text("PORT=8081\n", encoding="utf-8")
+    assert load_settings().operator_port == 8081
+    monkeypatch.setenv("PORT", "0")
+    assert load_settings().operator_port == 0

@@ -8,6 +8,7 @@ scheduling live in SQLite, so more workers would also be safe, but one keeps mem
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.flask.handler import to_flask_response
 from slack_sdk.signature import SignatureVerifier
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot.github.webhook import GitHubWebhook
 from bot.log import bind_correlation, get_logger
@@ -116,7 +118,18 @@ def _github_route(web: Flask, github_webhook: GitHubWebhook | None) -> None:
         return jsonify(reply.body), reply.status
 
 
-def _operator_routes(web: Flask, store: Store, metrics: Metrics) -> None:
+def create_operator_app(store: Store, metrics: Metrics, *, connected: Callable[[], bool]) -> Flask:
+    """What `socket` serves on PORT: `GET /healthz`, which also asks whether the connection to
+    Slack is open (`connected`), and `GET /metrics`. Each request is timed and logged once."""
+    web = Flask("milestone-bot")
+    _observe_requests(web, metrics)
+    _operator_routes(web, store, metrics, connected=connected)
+    return web
+
+
+def _operator_routes(
+    web: Flask, store: Store, metrics: Metrics, *, connected: Callable[[], bool] | None = None
+) -> None:
     @web.get("/metrics")
     def prometheus() -> Response:
         body, content_type = metrics.exposition()
@@ -124,11 +137,37 @@ def _operator_routes(web: Flask, store: Store, metrics: Metrics) -> None:
 
     @web.get("/healthz")
     def healthz() -> tuple[Response, int]:
+        socket = {} if connected is None else {"socket": _socket_state(connected)}
         try:
             store.check_writable()
         except Exception as exc:  # noqa: BLE001 - any failure means unhealthy, said plainly
-            return jsonify(ok=False, database=str(exc)), 503
-        return jsonify(ok=True, database="ok"), 200
+            return jsonify(ok=False, database=str(exc), **socket), 503
+        ok = socket.get("socket", "connected") == "connected"
+        return jsonify(ok=ok, database="ok", **socket), 200 if ok else 503
+
+
+def _socket_state(connected: Callable[[], bool]) -> str:
+    if connected():
+        return "connected"
+    return "not connected: reconnecting to Slack (see the socket.* log lines)"
+
+
+class _UnloggedRequests(WSGIRequestHandler):
+    """werkzeug's request handler without its access line: `http.request` is ours."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+
+def serve_in_background(web: Flask, *, port: int, host: str = "0.0.0.0") -> int:
+    """Serve `web` from a daemon thread, a thread per request; the port bound (PORT=0: any).
+
+    For `socket`'s two operator routes beside its connection to Slack: a health check and a
+    scrape now and then, which need no gunicorn.
+    """
+    server = make_server(host, port, web, threaded=True, request_handler=_UnloggedRequests)
+    threading.Thread(target=server.serve_forever, name="operator-http", daemon=True).start()
+    return int(server.port)
 
 
 class JsonGunicornLogger(glogging.Logger):  # type: ignore[misc]

@@ -3,8 +3,10 @@
 The bot opens the connection: `apps.connections.open` with the app-level token
 (SLACK_APP_TOKEN, `xapp-...`) gives a WebSocket URL, and Slack delivers events, slash commands
 and interactions over it as envelopes that Bolt's `SocketModeHandler` acknowledges. Nothing is
-signed, so no SLACK_SIGNING_SECRET is needed; there is no HTTP server either, so GitHub's
-webhooks cannot arrive (the reminder sweep reads the gates instead).
+signed, so no SLACK_SIGNING_SECRET is needed. Slack needs no HTTP server, so GitHub's webhooks
+cannot arrive (the reminder sweep reads the gates instead); with PORT set, the operator's
+`GET /healthz` (the database, and whether the connection is open) and `GET /metrics` are
+served on it, for a platform's health check and a Prometheus scrape.
 
 The connection must come back by itself. slack_sdk's built-in client reconnects at once when
 Slack sends `disconnect`, and notices a connection that died without a word (a host restart,
@@ -32,14 +34,17 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 
 from bot.app import build_services, create_app
 from bot.errors import ConfigError
+from bot.listeners.services import Services
 from bot.log import configure_logging, get_logger
 from bot.runtime.heap import freeze_startup_heap
+from bot.runtime.metrics import Metrics
 from bot.runtime.serve import (
     announce_capabilities,
     settings_from,
     start_background,
     warn_if_ephemeral,
 )
+from bot.runtime.server import create_operator_app, serve_in_background
 from bot.settings import Settings
 
 # Seconds the connection Slack asked to replace may block in a read (slack_sdk's is 3).
@@ -126,9 +131,28 @@ def connect(handler: SocketModeHandler, settings: Settings) -> None:
         ) from None
 
 
+def serve_operator_routes(
+    settings: Settings, handler: SocketModeHandler, services: Services, metrics: Metrics
+) -> int | None:
+    """/healthz and /metrics on PORT when it is set (the port bound); else one line saying
+    how to get them, and None."""
+    port = settings.operator_port
+    if port is None:
+        get_logger().info(
+            "capability.off",
+            capability="operator_http",
+            reason="no /healthz or /metrics: set PORT to serve them beside the socket",
+        )
+        return None
+    web = create_operator_app(services.store, metrics, connected=handler.client.is_connected)
+    return serve_in_background(web, port=port)
+
+
 def run_socket(args: argparse.Namespace) -> int:
-    """Serve Slack over Socket Mode until SIGTERM or Ctrl-C; the reminder sweep runs in-process."""
-    configure_logging()
+    """Serve Slack over Socket Mode until SIGTERM or Ctrl-C; the reminder sweep runs in-process,
+    and with PORT set, /healthz and /metrics are served on it."""
+    metrics = Metrics()
+    configure_logging(observers=[metrics.processor])
     settings = settings_from(args)
     settings.require("slack_bot_token", "slack_app_token")
     assert settings.slack_app_token is not None
@@ -138,9 +162,15 @@ def run_socket(args: argparse.Namespace) -> int:
     handler = build_handler(app, settings.slack_app_token.get_secret_value(), settings)
     connect(handler, settings)
     announce_capabilities(settings)
+    port = serve_operator_routes(settings, handler, services, metrics)
     freeze_startup_heap()
     start_background(services)
-    get_logger().info("server.started", mode="socket", database=str(settings.database_path))
+    get_logger().info(
+        "server.started",
+        mode="socket",
+        database=str(settings.database_path),
+        **({} if port is None else {"port": port}),
+    )
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Until SIGTERM (or Ctrl-C, which main() reports). The connection is not closed first:
     # the built-in client sends no close frame anyway, and closing waits out its 3 s receive

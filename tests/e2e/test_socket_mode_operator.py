@@ -1,0 +1,108 @@
+"""What the operator of `milestone-bot socket` can point a health check and a scrape at: with
+PORT set, `GET /healthz` (the database takes a write and the connection to Slack is open) and
+`GET /metrics`; without it, no HTTP at all and one line saying how to get them."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.adversarial.support import log_events
+from tests.e2e.harness import (
+    Author,
+    SocketBotProcess,
+    db_path,
+    socket_environment,
+    wait_until,
+)
+from tests.emulators.slack_api import SlackEmulator
+from tests.emulators.socket_mode import SocketModeEmulator, SocketModeRequests
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.fixture
+def watched_bot(
+    tmp_path: Path, slack: SlackEmulator, socket_mode: SocketModeEmulator
+) -> Iterator[tuple[SocketBotProcess, str]]:
+    """`milestone-bot socket` with PORT=0, and the URL of the port it bound."""
+    env = socket_environment(slack, socket_mode, db_path(tmp_path), PORT="0")
+    process = SocketBotProcess(tmp_path, env, socket_mode=socket_mode)
+    process.start()
+    started = wait_until(
+        lambda: log_events(process, "server.started"), what="the server.started line"
+    )
+    yield process, f"http://127.0.0.1:{started[-1]['port']}"
+    process.stop()
+
+
+def test_healthz_says_the_database_and_the_connection_are_up(
+    watched_bot: tuple[SocketBotProcess, str],
+) -> None:
+    _, url = watched_bot
+    status, body = _get(url + "/healthz")
+    assert status == 200
+    assert json.loads(body) == {"ok": True, "database": "ok", "socket": "connected"}
+
+
+def test_metrics_count_what_came_over_the_socket(
+    watched_bot: tuple[SocketBotProcess, str], slack: SlackEmulator, socket_mode: SocketModeEmulator
+) -> None:
+    bot, url = watched_bot
+    alice = Author(slack, SocketModeRequests(socket_mode))
+    alice.start()
+    alice.say("Bound retries", expect="Question 2 of 16")
+    status, text = _get(url + "/metrics")
+    assert status == 200
+    assert 'milestone_bot_events_total{event="socket.connected",outcome="ok"} 1.0' in text
+    assert 'milestone_bot_events_total{event="answer.recorded",outcome="ok"} 1.0' in text
+    assert 'milestone_bot_request_seconds_count{route="/healthz"}' not in text
+    _get(url + "/healthz")
+    wait_until(
+        lambda: log_events(bot, "http.request", route="/healthz", status=200),
+        what="the health check's request line",
+    )
+
+
+def test_healthz_turns_unhealthy_while_slack_cannot_be_reached(
+    watched_bot: tuple[SocketBotProcess, str], socket_mode: SocketModeEmulator
+) -> None:
+    """The connection is cut and Slack's socket is gone: the process lives on, reconnecting,
+    and says so to the health check, which can then replace it."""
+    bot, url = watched_bot
+    socket_mode.stop()
+
+    def unhealthy() -> str:
+        status, body = _get(url + "/healthz")
+        return body if status == 503 else ""
+
+    body = wait_until(unhealthy, what="/healthz to answer 503")
+    health = json.loads(body)
+    assert health["ok"] is False and health["database"] == "ok"
+    assert health["socket"].startswith("not connected")
+    assert bot.proc is not None and bot.proc.poll() is None
+
+
+def test_without_port_nothing_listens_and_the_log_says_how_to_turn_it_on(
+    socket_bot: SocketBotProcess,
+) -> None:
+    [off] = wait_until(
+        lambda: log_events(socket_bot, "capability.off", capability="operator_http"),
+        what="the capability.off line",
+    )
+    assert "set PORT" in off["reason"]
+    [started] = wait_until(
+        lambda: log_events(socket_bot, "server.started"), what="the server.started line"
+    )
+    assert "port" not in started
