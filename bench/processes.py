@@ -78,6 +78,7 @@ class ServerProcess:
         workdir: Path,
         env: Mapping[str, str],
         profile: Path | None = None,
+        root: Path = ROOT,
     ) -> None:
         self.name = name
         self.argv = argv
@@ -87,6 +88,7 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         # Where py-spy writes this server's sampled stacks (collapsed, one line a stack).
         self.profile = profile
+        self.root = root  # the source tree it runs (`python -m bench.paired` runs two)
 
     @property
     def url(self) -> str:
@@ -98,7 +100,7 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        env = {**self.env, "PORT": str(self.port), "PYTHONPATH": str(ROOT)}
+        env = {**self.env, "PORT": str(self.port), "PYTHONPATH": str(self.root)}
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 self._profiled(self.argv) if self.profile else self.argv,

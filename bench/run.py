@@ -30,7 +30,7 @@ from bench.footprint import (
     time_cli_listing,
     time_store_listing,
 )
-from bench.processes import ServerProcess, clean_environment, python_module, vm_hwm_kib
+from bench.processes import ROOT, ServerProcess, clean_environment, python_module, vm_hwm_kib
 from bench.rows import ack_rows, cli_rows, footprint_rows, loop_rows, notes, sweep_rows
 from bench.seeding import Seeded, seed_drafts
 from bench.slack import WatchedSlack, add_people, bench_users
@@ -98,7 +98,7 @@ class Lab:
             **extra,
         }
 
-    def bot(self, name: str, db: Path | None = None) -> ServerProcess:
+    def bot(self, name: str, db: Path | None = None, root: Path = ROOT) -> ServerProcess:
         workdir = self.workdir / name
         database = db or workdir / "milestones.db"
         env = self._env(
@@ -108,7 +108,7 @@ class Lab:
             REMINDER_SWEEP_MINUTES="0",
         )
         argv = python_module("bot", "serve")
-        return ServerProcess("milestone-bot", argv, workdir, env, self._profile(name))
+        return ServerProcess("milestone-bot", argv, workdir, env, self._profile(name), root)
 
     def bare(self, name: str) -> ServerProcess:
         argv = python_module("bench.bare_app")
