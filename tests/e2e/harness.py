@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,15 @@ from tests.emulators.socket_mode import SocketModeEmulator
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def http_get(url: str) -> tuple[int, str]:
+    """(status, body) of a GET, an HTTP error status included (the operator's routes)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
 
 
 def wait_until(predicate: Callable[[], T], *, timeout: float = 20.0, what: str = "it") -> T:

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 
 from tests.adversarial.support import log_events
-from tests.e2e.harness import Author, BotProcess, wait_until
+from tests.e2e.harness import Author, BotProcess, http_get, wait_until
 from tests.emulators.slack_api import SlackEmulator
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
 
 
 def test_healthz_answers_with_the_database_writable(bot: BotProcess) -> None:
     """GET /healthz is 200 and says the database took a write."""
-    status, body = _get(bot.url + "/healthz")
+    status, body = http_get(bot.url + "/healthz")
     assert status == 200 and json.loads(body) == {"ok": True, "database": "ok"}
 
 
@@ -30,7 +20,7 @@ def test_metrics_count_events_by_outcome_and_time_the_acks(alice: Author, bot: B
     alice.start()
     alice.say("Bound retries", expect="Question 2 of 16")
     alice.say("M9", expect="isn't one of the choices")
-    status, text = _get(bot.url + "/metrics")
+    status, text = http_get(bot.url + "/metrics")
     assert status == 200
     assert 'milestone_bot_events_total{event="answer.recorded",outcome="ok"} 1.0' in text
     assert 'milestone_bot_events_total{event="answer.rejected",outcome="refused"} 1.0' in text

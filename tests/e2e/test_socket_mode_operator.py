@@ -5,8 +5,6 @@ PORT set, `GET /healthz` (the database takes a write and the connection to Slack
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,19 +15,12 @@ from tests.e2e.harness import (
     Author,
     SocketBotProcess,
     db_path,
+    http_get,
     socket_environment,
     wait_until,
 )
 from tests.emulators.slack_api import SlackEmulator
 from tests.emulators.socket_mode import SocketModeEmulator, SocketModeRequests
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
 
 
 @pytest.fixture
@@ -51,7 +42,7 @@ def test_healthz_says_the_database_and_the_connection_are_up(
     watched_bot: tuple[SocketBotProcess, str],
 ) -> None:
     _, url = watched_bot
-    status, body = _get(url + "/healthz")
+    status, body = http_get(url + "/healthz")
     assert status == 200
     assert json.loads(body) == {"ok": True, "database": "ok", "socket": "connected"}
 
@@ -63,12 +54,12 @@ def test_metrics_count_what_came_over_the_socket(
     alice = Author(slack, SocketModeRequests(socket_mode))
     alice.start()
     alice.say("Bound retries", expect="Question 2 of 16")
-    status, text = _get(url + "/metrics")
+    status, text = http_get(url + "/metrics")
     assert status == 200
     assert 'milestone_bot_events_total{event="socket.connected",outcome="ok"} 1.0' in text
     assert 'milestone_bot_events_total{event="answer.recorded",outcome="ok"} 1.0' in text
     assert 'milestone_bot_request_seconds_count{route="/healthz"}' not in text
-    _get(url + "/healthz")
+    http_get(url + "/healthz")
     wait_until(
         lambda: log_events(bot, "http.request", route="/healthz", status=200),
         what="the health check's request line",
@@ -84,7 +75,7 @@ def test_healthz_turns_unhealthy_while_slack_cannot_be_reached(
     socket_mode.stop()
 
     def unhealthy() -> str:
-        status, body = _get(url + "/healthz")
+        status, body = http_get(url + "/healthz")
         return body if status == 503 else ""
 
     body = wait_until(unhealthy, what="/healthz to answer 503")
