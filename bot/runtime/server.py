@@ -61,10 +61,10 @@ def _observe_requests(web: Flask, metrics: Metrics) -> None:
         started = request.environ.get("milestone_bot.started")
         if started is None:
             return response
-        rule = request.url_rule.rule if request.url_rule is not None else "unknown"
+        route = request.url_rule.rule if request.url_rule is not None else "unknown"
         line = {
             "method": request.method,
-            "route": rule,
+            "route": route,
             "status": response.status_code,
             "slack_retry": request.headers.get("X-Slack-Retry-Num"),
             "github_delivery": request.headers.get("X-GitHub-Delivery"),
@@ -118,6 +118,9 @@ def _github_route(web: Flask, github_webhook: GitHubWebhook | None) -> None:
         return jsonify(reply.body), reply.status
 
 
+_RECONNECTING = "not connected: reconnecting to Slack (see the socket.* log lines)"
+
+
 def create_operator_app(store: Store, metrics: Metrics, *, connected: Callable[[], bool]) -> Flask:
     """What `socket` serves on PORT: `GET /healthz`, which also asks whether the connection to
     Slack is open (`connected`), and `GET /metrics`. Each request is timed and logged once."""
@@ -137,19 +140,13 @@ def _operator_routes(
 
     @web.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        socket = {} if connected is None else {"socket": _socket_state(connected)}
+        up = connected is None or connected()
+        socket = {} if connected is None else {"socket": "connected" if up else _RECONNECTING}
         try:
             store.check_writable()
         except Exception as exc:  # noqa: BLE001 - any failure means unhealthy, said plainly
             return jsonify(ok=False, database=str(exc), **socket), 503
-        ok = socket.get("socket", "connected") == "connected"
-        return jsonify(ok=ok, database="ok", **socket), 200 if ok else 503
-
-
-def _socket_state(connected: Callable[[], bool]) -> str:
-    if connected():
-        return "connected"
-    return "not connected: reconnecting to Slack (see the socket.* log lines)"
+        return jsonify(ok=up, database="ok", **socket), 200 if up else 503
 
 
 class _UnloggedRequests(WSGIRequestHandler):
