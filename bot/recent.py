@@ -3,7 +3,8 @@
 For what a process may remember to save work, but never decides by: the Slack threads known
 to be drafts' (bot/slack/threads.py), drafts by their stored text (bot/storage/drafts.py),
 the failed deliveries whose author was already told (bot/listeners/failures.py). Past
-`size` keys the least recently put one is forgotten.
+`size` keys the least recently put or got one is forgotten (`in` and `add` of a kept key
+leave its place alone).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ V = TypeVar("V")
 
 
 class Recent(Generic[K, V]):
-    """At most `size` keys with their values, the least recently put or read dropped first."""
+    """At most `size` keys with their values, the least recently put or got dropped first."""
 
     def __init__(self, size: int) -> None:
         self._size = size

@@ -34,7 +34,6 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 
 from bot.app import build_services, create_app
 from bot.errors import ConfigError
-from bot.listeners.services import Services
 from bot.log import configure_logging, get_logger
 from bot.runtime.heap import freeze_startup_heap
 from bot.runtime.metrics import Metrics
@@ -46,6 +45,7 @@ from bot.runtime.serve import (
 )
 from bot.runtime.server import create_operator_app, serve_in_background
 from bot.settings import Settings
+from bot.storage.store import Store
 
 # Seconds the connection Slack asked to replace may block in a read (slack_sdk's is 3).
 RETIRING_RECEIVE_TIMEOUT = 0.05
@@ -132,7 +132,7 @@ def connect(handler: SocketModeHandler, settings: Settings) -> None:
 
 
 def serve_operator_routes(
-    settings: Settings, handler: SocketModeHandler, services: Services, metrics: Metrics
+    settings: Settings, handler: SocketModeHandler, store: Store, metrics: Metrics
 ) -> int | None:
     """/healthz and /metrics on PORT when it is set (the port bound); else one line saying
     how to get them, and None."""
@@ -144,7 +144,7 @@ def serve_operator_routes(
             reason="no /healthz or /metrics: set PORT to serve them beside the socket",
         )
         return None
-    web = create_operator_app(services.store, metrics, connected=handler.client.is_connected)
+    web = create_operator_app(store, metrics, connected=handler.client.is_connected)
     return serve_in_background(web, port=port)
 
 
@@ -162,7 +162,7 @@ def run_socket(args: argparse.Namespace) -> int:
     handler = build_handler(app, settings.slack_app_token.get_secret_value(), settings)
     connect(handler, settings)
     announce_capabilities(settings)
-    port = serve_operator_routes(settings, handler, services, metrics)
+    port = serve_operator_routes(settings, handler, services.store, metrics)
     freeze_startup_heap()
     start_background(services)
     get_logger().info(
