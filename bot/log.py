@@ -34,6 +34,12 @@ import structlog
 from structlog.stdlib import ProcessorFormatter
 
 LOGGER_NAME = "milestone-bot"
+# Loggers whose library asks for debug lines by the logger's own level (`logger.level <=
+# DEBUG`), not the effective one. Left NOTSET, slack_sdk's Web API client writes each call's
+# JSON body and response headers into a debug message that the root then drops: a repr of
+# every Block Kit message posted, about a twentieth of an answer's CPU. Set to the level the
+# root passes, they log exactly what they did.
+LEVEL_TESTED = ("slack_sdk.web.base_client", "slack_sdk.socket_mode.builtin.client")
 _SECRETS: list[str] = []
 R = TypeVar("R")
 
@@ -184,6 +190,8 @@ def configure_logging(
     # Libraries speak from WARNING up; our own events from `level` (filtered by the bound
     # logger; the stdlib logger's level only matters once the root's handlers are replaced).
     root.setLevel(logging.WARNING)
+    for name in LEVEL_TESTED:
+        logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger(LOGGER_NAME).setLevel(level)
     logging.captureWarnings(True)
 

@@ -6,11 +6,12 @@ of the field changes between them, and the fold of that journal is the draft.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 # defer_build: each model builds its validator when first used rather than at import, so
 # `milestone-bot drafts`, which reads drafts' columns and never a Draft, skips it (about
@@ -107,10 +108,34 @@ class Draft(BaseModel):
         return self.gates.get(label, GateState())
 
     def with_changes(self, changes: dict[str, Any]) -> Draft:
-        """A copy with `changes` (field -> JSON value) applied and validated."""
-        data = self.model_dump(mode="json")
-        data.update(changes)
-        return Draft.model_validate(data)
+        """A copy with `changes` (field -> JSON value) applied and validated.
+
+        Only the changed fields are validated, each as `model_validate` would; the others are
+        this draft's own values, already valid, and shared with it (so `diff` finds them
+        unchanged by identity). Keys that are not fields are ignored, as `model_validate` does.
+        """
+        try:
+            update = {
+                name: _field_validator(name).validate_python(value)
+                for name, value in changes.items()
+                if name in Draft.model_fields
+            }
+        except ValidationError:
+            # Refused as the whole draft would be, so the error names the field.
+            data = self.model_dump(mode="json")
+            data.update(changes)
+            return Draft.model_validate(data)
+        return self.model_copy(update=update)
+
+
+@functools.cache
+def _field_validator(name: str) -> TypeAdapter[Any]:
+    """Validates one Draft field's value as `Draft.model_validate` validates that field."""
+    field = Draft.model_fields[name]
+    annotation: Any = field.annotation
+    if field.metadata:  # constraints such as max_length, should a field gain one
+        annotation = Annotated[annotation, *field.metadata]
+    return TypeAdapter(annotation)
 
 
 # Fields that are the issue's content (what the author wrote), as opposed to bookkeeping.

@@ -16,9 +16,12 @@ from typing import Any
 
 import pytest
 import structlog
+from slack_sdk import WebClient
+from slack_sdk.socket_mode import SocketModeClient
 
 import bot.log as log_module
 from bot.log import (
+    LEVEL_TESTED,
     LOGGER_NAME,
     ContextExecutor,
     bind_correlation,
@@ -36,6 +39,7 @@ def restored() -> Iterator[None]:
     """Whatever a test configures, the root logger, structlog and the secrets come back."""
     root = logging.getLogger()
     handlers, level, secrets = root.handlers[:], root.level, log_module._SECRETS[:]
+    levels = {name: logging.getLogger(name).level for name in LEVEL_TESTED}
     try:
         yield
     finally:
@@ -43,6 +47,8 @@ def restored() -> Iterator[None]:
         structlog.contextvars.clear_contextvars()
         logging.captureWarnings(False)
         root.handlers[:], root.level = handlers, level
+        for name, was in levels.items():
+            logging.getLogger(name).setLevel(was)
         log_module._SECRETS[:] = secrets
 
 
@@ -92,6 +98,18 @@ def test_info_from_libraries_stays_out_and_ours_stays_in(lines: io.StringIO) -> 
     logging.getLogger("slack_sdk.web.base_client").info("Sending a request")
     get_logger().info("http.request", status=200)
     assert [e["event"] for e in entries(lines)] == ["http.request"]
+
+
+def test_slack_clients_do_not_build_debug_messages_no_one_reads(lines: io.StringIO) -> None:
+    """slack_sdk asks `logger.level <= DEBUG` of its own logger, not the effective level: left
+    NOTSET it formats each call's body and headers for nothing. Set, its warnings still pass."""
+    web_client = WebClient(token="xoxb-test")
+    socket_client = SocketModeClient(app_token="xapp-test", web_client=web_client)
+    for logger in (web_client.logger, socket_client.logger):
+        assert logger.name in LEVEL_TESTED
+        assert logger.level == logging.WARNING
+    web_client.logger.warning("Rate limited")
+    assert [e["event"] for e in entries(lines)] == ["Rate limited"]
 
 
 def test_the_correlation_id_reaches_listener_threads(lines: io.StringIO) -> None:

@@ -7,10 +7,12 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from mdit_py_plugins.tasklists import tasklists_plugin
+from pydantic import ValidationError
 
 from flows.draft import Draft, DraftStatus, FlowState, GateState, GateStatus, diff
 from flows.gate_edit import set_gate
@@ -438,4 +440,31 @@ def test_the_same_instant_in_another_zone_is_a_change() -> None:
         diff(before, after)
         == _json_diff(before, after)
         == {"updated_at": "2026-12-05T13:00:00+01:00"}
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(flow_drafts, _REPLACEMENTS, _REPLACEMENTS)
+def test_changes_apply_as_validating_the_whole_draft_would(
+    draft: Draft, first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    """`with_changes` validates only the changed fields; what it gives is what validating the
+    whole draft with them gives, value for value and byte for byte once stored."""
+    before = draft.model_copy(update=first)
+    changes = diff(before, before.model_copy(update=second))
+    whole = Draft.model_validate({**before.model_dump(mode="json"), **changes})
+    changed = before.with_changes(changes)
+    assert changed == whole
+    assert changed.model_dump_json() == whole.model_dump_json()
+
+
+def test_a_change_the_draft_cannot_hold_is_refused_naming_its_field() -> None:
+    """A bad value (a corrupt journal row) is refused as validating the whole draft refuses
+    it, and keys that are not fields are ignored as that ignores them."""
+    draft = Draft(id="ms-bad")
+    with pytest.raises(ValidationError) as refused:
+        draft.with_changes({"title": "kept", "issue_number": "twelve"})
+    assert [error["loc"] for error in refused.value.errors()] == [("issue_number",)]
+    assert draft.with_changes({"title": "kept", "no_such_field": 1}) == Draft(
+        id="ms-bad", title="kept"
     )
