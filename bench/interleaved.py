@@ -52,7 +52,7 @@ def measure(rounds: int, chunk: int) -> tuple[dict[str, float], list[float], dic
                 spent: dict[str, float] = {}
                 for app in APPS if k % 2 == 0 else APPS[::-1]:
                     server = servers[app]
-                    before = server.cpu_seconds()
+                    before = server.thread_cpu_seconds()
                     loop = run_closed_loop(
                         slack,
                         server.port,
@@ -61,7 +61,7 @@ def measure(rounds: int, chunk: int) -> tuple[dict[str, float], list[float], dic
                         delay=0.0,
                         questions=app == "bot",
                     )
-                    spent[app] = server.cpu_seconds() - before
+                    spent[app] = server.thread_cpu_seconds() - before
                     cpu[app] += spent[app]
                     answers[app] += len(loop.latencies)
                 per_round.append(ratio(spent["bot"], spent["bare"]))

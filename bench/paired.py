@@ -38,11 +38,11 @@ def measure(trees: tuple[Path, Path], rounds: int) -> dict[Path, list[tuple[floa
                         slack, server.port, warm_threads, answers=2, delay=0.0, questions=True
                     )
                     threads = lab.threads_for("bot", server, authors)
-                    before = server.cpu_seconds()
+                    before = server.thread_cpu_seconds()
                     loop = run_closed_loop(
                         slack, server.port, threads, answers=15, delay=0.0, questions=True
                     )
-                    cpu = (server.cpu_seconds() - before) / max(len(loop.latencies), 1)
+                    cpu = (server.thread_cpu_seconds() - before) / max(len(loop.latencies), 1)
                     p50 = percentile(loop.latencies, 50)
                     results[tree].append((cpu * 1000, p50 * 1000))
                 finally:

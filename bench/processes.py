@@ -57,6 +57,27 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def thread_cpu_seconds(pid: int) -> float:
+    """CPU time of the process's live threads, from the scheduler's nanosecond counts
+    (`/proc/PID/task/*/schedstat`); 0 if it is gone.
+
+    For spans of a few tenths of a second, where `cpu_seconds`' clock ticks (10 ms) are
+    several percent of the reading. Time spent by threads that have since exited is not in
+    it: read it around work that the same threads do, as a server's pools.
+    """
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0.0
+    for task in tasks:
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # the thread ended between the listing and the read
+    return total / 1e9
+
+
 def children(pid: int) -> list[int]:
     found: list[int] = []
     try:
@@ -180,6 +201,10 @@ class ServerProcess:
     def cpu_seconds(self) -> float:
         """CPU time used so far by gunicorn's master and its workers."""
         return sum(cpu_seconds(pid) for pid in [self.master_pid(), *self.worker_pids()])
+
+    def thread_cpu_seconds(self) -> float:
+        """The same, to the nanosecond, from their live threads (`thread_cpu_seconds`)."""
+        return sum(thread_cpu_seconds(pid) for pid in [self.master_pid(), *self.worker_pids()])
 
     def log_tail(self, lines: int = 40) -> str:
         try:

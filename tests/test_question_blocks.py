@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from bot.slack.blocks import parse_action_value, question_blocks
@@ -49,3 +50,16 @@ def test_changing_a_posted_message_leaves_the_next_one_alone() -> None:
     again = question_blocks(Draft(id="ms-first1", author="U1"), question, "Asked")
     assert again[-1]["elements"], "the cached controls were changed through a copy"
     assert again[0]["text"]["text"] == "Asked", "the cached text was changed through a copy"
+
+
+def test_an_option_that_reads_like_an_action_value_stays_as_written() -> None:
+    """Each draft's id is put into the controls' JSON where the kept controls name any
+    draft; a template option holding that very text is left as written, ids still right."""
+    milestone = FLOW.question("milestone")
+    sly = '{"d":"ms-any","q":null}'
+    question = dataclasses.replace(milestone, options=(*milestone.options[:2], sly))
+    blocks = question_blocks(Draft(id="ms-first1", author="U1"), question, "Asked")
+    assert sly in [element["text"]["text"] for element in blocks[-1]["elements"]]
+    for value in _values(blocks):
+        named, question_id, _ = parse_action_value(value)
+        assert (named, question_id) == ("ms-first1", "milestone")

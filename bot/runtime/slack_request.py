@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
-from slack_bolt.context import BoltContext
 from slack_bolt.request import BoltRequest
-from slack_bolt.request.internals import build_context
+from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 
 
 def parse_slack_body(raw: str, content_type: str | None) -> dict[str, Any]:
@@ -50,11 +49,19 @@ class SlackHttpRequest(BoltRequest):
         headers: Mapping[str, str | Sequence[str]] | None = None,
         context: dict[str, Any] | None = None,
     ) -> None:
-        # An empty body keeps Bolt's substring parser out of it; the real one follows.
-        super().__init__(body="", query=query, headers=dict(headers or {}), context=context)  # type: ignore[arg-type]
+        normalized = build_normalized_headers(dict(headers or {}))
+        parsed = parse_slack_body(body, extract_content_type(normalized))
+        # Bolt takes a body already parsed only in Socket Mode: given as one, its own
+        # substring parser stays out of it and the context is built once, from `parsed`.
+        super().__init__(
+            body=parsed,
+            query=query,  # type: ignore[arg-type]
+            headers=normalized,
+            context=context,
+            mode="socket_mode",
+        )
         self.raw_body = body
-        self.body = parse_slack_body(body, self.content_type)
-        self.context = build_context(BoltContext(dict(context or {})), self.body)
+        self.mode = "http"
 
     def to_copyable(self) -> BoltRequest:
         return SlackHttpRequest(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, TypeGuard
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -86,14 +86,51 @@ def _text_blocks_json(text: str) -> str:
 
 def question_blocks(draft: Draft, question: Question, text: str) -> list[dict[str, Any]]:
     """The prompt, then buttons or a menu for choice questions and Skip for optional ones."""
-    return [*text_blocks(text), *_for_draft(_controls(question), draft.id)]
+    return [*text_blocks(text), *_controls_for(question, draft.id)]
 
 
 # Any id would do: the controls are built for it once, and each message puts its own in.
 _ANY_DRAFT = "ms-any"
 
 
+def _draft_mark(draft_id: str) -> str:
+    """How an action value's draft id reads inside the controls' JSON (a JSON string in a
+    JSON string)."""
+    return json.dumps('"d":' + json.dumps(draft_id))[1:-1]
+
+
+_ANY_MARK = _draft_mark(_ANY_DRAFT)
+
+
+def _controls_for(question: Question, draft_id: str) -> list[dict[str, Any]]:
+    """The question's controls, their action values naming `draft_id`: the JSON kept for
+    the question with the id put in, or, if its texts happen to hold the mark, a walk."""
+    text, values = _controls_json(question)
+    if text.count(_ANY_MARK) == values:
+        return json.loads(text.replace(_ANY_MARK, _draft_mark(draft_id)))  # type: ignore[no-any-return]
+    return list(_for_draft(json.loads(text), draft_id))
+
+
 @lru_cache(maxsize=512)
+def _controls_json(question: Question) -> tuple[str, int]:
+    """The question's controls as JSON, and how many action values they hold."""
+    controls = _controls(question)
+    return json.dumps(controls), _count_values(controls)
+
+
+def _count_values(node: Any) -> int:
+    if isinstance(node, tuple | list):
+        return sum(_count_values(item) for item in node)
+    if not isinstance(node, dict):
+        return 0
+    own = _is_action_value(node.get("value"))
+    return own + sum(_count_values(item) for item in node.values())
+
+
+def _is_action_value(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and value.startswith('{"d":')
+
+
 def _controls(question: Question) -> tuple[dict[str, Any], ...]:
     """The question's buttons, menu or checkboxes, built and checked by slack_sdk's models
     once per question of a flow (they are the same for every draft but for its id)."""
@@ -169,7 +206,7 @@ def _for_draft(node: Any, draft_id: str) -> Any:
         return node
     copy = {key: _for_draft(item, draft_id) for key, item in node.items()}
     value = copy.get("value")
-    if isinstance(value, str) and value.startswith('{"d":'):
+    if _is_action_value(value):
         _, question_id, text = parse_action_value(value)
         copy["value"] = action_value(draft_id, question_id, text)
     return copy
