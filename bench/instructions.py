@@ -1,0 +1,190 @@
+"""`python -m bench.instructions [--rounds N] [TREE ...]`: instructions per answer, counted by
+valgrind, for the bot (from each source TREE; this checkout if none) and for the bare app.
+
+Timings on this machine move by a third from one run to the next, which hides any change
+smaller than that. A count of the instructions executed moves by under half a percent. Each
+app runs in one process under `valgrind --tool=callgrind`: Flask's test client posts figure 2's
+answers (40 authors, N rounds, after one round of warming) to the app, whose listener runs in
+the same thread, and only that thread is counted, from the first measured answer to the last
+(the Slack emulator answers from threads of its own). An instruction is not a unit of time (a
+cache miss, a system call, a lock handed over cost more than their count), so this tells which
+of two versions of the code does less work, and where; the issue's targets are read from
+`python -m bench`. Needs valgrind (`callgrind_control` toggles the count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from bench.processes import ROOT, clean_environment, python_module
+
+AUTHORS = 40
+
+
+class _Inline:
+    """An executor that runs each task at once in the caller's thread: the listener's work is
+    then counted with the request's."""
+
+    def __init__(self, *_: Any, **__: Any) -> None:
+        pass
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the future, as a pool does
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, *_: Any, **__: Any) -> None:
+        pass
+
+
+def _counting(on: bool) -> None:
+    switch = "on" if on else "off"
+    subprocess.run(
+        ["callgrind_control", "-i", switch, str(os.getpid())], capture_output=True, check=True
+    )
+
+
+def _inside(app: str, rounds: int, tree: Path) -> None:
+    """In the process valgrind runs: serve `app`, warm it, count `rounds` rounds of answers."""
+    sys.path.insert(0, str(tree))  # the bot under test; this module came from ROOT already
+    from bench.drafting import answer_for, question_number, start_drafts
+    from bench.slack import SlackSender, WatchedSlack, add_people, bench_users
+    from tests.emulators.slack_api import RELIABILITY
+    from tests.emulators.slack_requests import SIGNING_SECRET
+
+    with WatchedSlack() as slack, tempfile.TemporaryDirectory() as tmp:
+        users = bench_users(AUTHORS, "U0BI")
+        add_people(slack, users)
+        sender = SlackSender(1)  # only signs the requests; the test client posts them
+        if app == "bot":
+            web, port = _bot(slack.url, slack.bot_token, SIGNING_SECRET, Path(tmp))
+            threads = start_drafts(slack, f"http://127.0.0.1:{port}/slack/events", users)
+        else:
+            web = _bare(slack.url, slack.bot_token, SIGNING_SECRET)
+            threads = {user: slack.next_ts() for user in users}
+        client = web.test_client()
+
+        def asked(user: str) -> int:
+            found = question_number(slack.thread_posts(RELIABILITY, threads[user])[-1].text)
+            return found[0] if found else 1
+
+        numbers = dict.fromkeys(users, 1)
+
+        def answer_all() -> None:
+            for user, thread_ts in threads.items():
+                text = answer_for(numbers[user]) if app == "bot" else "m3"
+                request = sender.message_event(user, text, ts=slack.next_ts(), thread_ts=thread_ts)
+                response = client.post("/slack/events", data=request.body, headers=request.headers)
+                assert response.status_code == 200, response.status_code
+                numbers[user] += 1
+
+        if app == "bot":
+            numbers = {user: asked(user) for user in users}
+        answer_all()
+        _counting(True)
+        for _ in range(rounds):
+            answer_all()
+        _counting(False)
+        if app == "bot":  # each answer was taken: every author is at the question after it
+            assert numbers == {user: asked(user) for user in users}
+        print(f"measured {rounds * len(threads)} answers")
+
+
+def _bot(api_url: str, token: str, secret: str, tmp: Path) -> tuple[Any, int]:
+    """The bot's Flask app, its listeners inline, also served on a port for `/milestone`."""
+    os.environ.update(
+        SLACK_BOT_TOKEN=token,
+        SLACK_SIGNING_SECRET=secret,
+        SLACK_API_URL=api_url,
+        DATABASE_PATH=str(tmp / "bench.db"),
+        REMINDER_SWEEP_MINUTES="0",
+    )
+    from werkzeug.serving import make_server
+
+    import bot.app
+    from bot.log import configure_logging
+    from bot.runtime.serve import settings_from
+    from bot.runtime.server import create_web_app
+
+    bot.app.ContextExecutor = _Inline  # type: ignore[attr-defined]
+    configure_logging(stream=(tmp / "bot.log").open("a", encoding="utf-8"))
+    settings = settings_from(argparse.Namespace())
+    services = bot.app.build_services(settings)
+    web = create_web_app(
+        bot.app.create_app(settings, services), services.store, signing_secret=secret
+    )
+    server = make_server("127.0.0.1", 0, web, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return web, int(server.port)
+
+
+def _bare(api_url: str, token: str, secret: str) -> Any:
+    import bench.bare_app as bare
+
+    bare.ThreadPoolExecutor = _Inline  # type: ignore[attr-defined]
+    return bare.build_web(bare.build_app(token, secret, api_url, 1))
+
+
+def count(app: str, tree: Path, rounds: int) -> tuple[float, int]:
+    """(instructions per answer in the app's thread, answers counted)."""
+    with tempfile.TemporaryDirectory() as out:
+        argv = [
+            "valgrind",
+            "--tool=callgrind",
+            "--separate-threads=yes",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={out}/callgrind.out",
+            *python_module("bench.instructions", "--inside", app, "--rounds", str(rounds)),
+            "--tree",
+            str(tree),
+        ]
+        env = {**clean_environment(), "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT)
+        measured = re.search(r"measured (\d+) answers", done.stdout)
+        if done.returncode != 0 or measured is None:
+            raise RuntimeError(f"{app} from {tree} failed:\n{done.stdout}\n{done.stderr[-3000:]}")
+        totals = (Path(out) / "callgrind.out-01").read_text()
+        instructions = int(re.search(r"^totals: (\d+)", totals, re.MULTILINE)[1])  # type: ignore[index]
+        answers = int(measured[1])
+        return instructions / answers, answers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__)
+    parser.add_argument("trees", nargs="*", type=Path, help="source trees of the bot")
+    parser.add_argument("--rounds", type=int, default=2, help="answers per author (default 2)")
+    parser.add_argument("--inside", choices=("bot", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--tree", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.inside:
+        _inside(args.inside, args.rounds, args.tree)
+        return 0
+    if shutil.which("valgrind") is None:
+        parser.error("valgrind is not installed (apt-get install valgrind)")
+    bare, _ = count("bare", ROOT, args.rounds)
+    print(f"bare Bolt: {bare / 1e6:.3f} M instructions per answer")
+    for tree in [t.resolve() for t in args.trees] or [ROOT]:
+        bot, answers = count("bot", tree, args.rounds)
+        print(
+            f"milestone-bot ({tree}): {bot / 1e6:.3f} M instructions per answer, "
+            f"{bot / bare:.2f}x the bare app's ({answers} answers)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
