@@ -120,7 +120,7 @@ def _bot(api_url: str, token: str, secret: str, tmp: Path) -> tuple[Any, int]:
     from bot.runtime.serve import settings_from
     from bot.runtime.server import create_web_app
 
-    bot.app.ContextExecutor = _Inline  # type: ignore[attr-defined]
+    bot.app.ContextExecutor = _Inline  # type: ignore[attr-defined,assignment]
     configure_logging(stream=(tmp / "bot.log").open("a", encoding="utf-8"))
     settings = settings_from(argparse.Namespace())
     services = bot.app.build_services(settings)
@@ -135,7 +135,7 @@ def _bot(api_url: str, token: str, secret: str, tmp: Path) -> tuple[Any, int]:
 def _bare(api_url: str, token: str, secret: str) -> Any:
     import bench.bare_app as bare
 
-    bare.ThreadPoolExecutor = _Inline  # type: ignore[attr-defined]
+    bare.ThreadPoolExecutor = _Inline  # type: ignore[attr-defined,assignment]
     return bare.build_web(bare.build_app(token, secret, api_url, 1))
 
 
