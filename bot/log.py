@@ -22,12 +22,15 @@ it, in whatever thread the work runs (`ContextExecutor` carries it to listener t
 from __future__ import annotations
 
 import contextvars
+import datetime
 import functools
 import json
 import logging
+import operator
 import sys
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import structlog
@@ -72,15 +75,37 @@ def _redact_line(_: Any, __: str, line: MutableMapping[str, Any] | str) -> str:
     return redact(line if isinstance(line, str) else json.dumps(line, default=str))
 
 
+# The context of the request being served (`bind_correlation`), in one variable: structlog's
+# own contextvars keep a variable per key and find them by walking the whole context, which
+# holds the web framework's variables too, on every line.
+_CONTEXT: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "milestone_bot_log_context", default=MappingProxyType({})
+)
+# What structlog's add_log_level writes for the methods that are not level names.
+_LEVELS = {"warn": "warning", "exception": "error", "err": "error", "fatal": "critical"}
+
+
+def _merge_context(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """The request's context on the line, under what the line says itself."""
+    for key, value in _CONTEXT.get().items():
+        event_dict.setdefault(key, value)
+    return event_dict
+
+
+def _stamp(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """What structlog's add_log_level, add_logger_name and TimeStamper(fmt="iso", utc=True)
+    write, in one step: level, logger and the time in UTC."""
+    event_dict["level"] = _LEVELS.get(method, method)
+    record = event_dict.get("_record")
+    event_dict["logger"] = logger.name if record is None else record.name
+    now = datetime.datetime.now(tz=datetime.UTC).isoformat()
+    event_dict["timestamp"] = now.replace("+00:00", "Z")
+    return event_dict
+
+
 def _shared(observers: Iterable[Any] = ()) -> list[Any]:
     """What every line gets before rendering: the request's context, level, logger, time."""
-    return [
-        structlog.contextvars.merge_contextvars,
-        *observers,
-        structlog.processors.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
+    return [_merge_context, *observers, _stamp]
 
 
 @functools.cache
@@ -223,9 +248,7 @@ class _Logger:
             config["logger_factory"],
             config["context_class"],
         )
-        if self._bound is None or any(
-            a is not b for a, b in zip(self._built_for, key, strict=True)
-        ):
+        if self._bound is None or not all(map(operator.is_, self._built_for, key)):
             # bind() on structlog's proxy returns the logger it assembles for this config.
             self._bound = structlog.get_logger(LOGGER_NAME, **self._values).bind()
             self._built_for = key
@@ -242,9 +265,7 @@ def get_logger(**bound: Any) -> Any:
 
 def bind_correlation(correlation_id: str | None, **more: Any) -> None:
     """Start a request's log context: its correlation id (and `more`) on every line after."""
-    structlog.contextvars.clear_contextvars()
-    if correlation_id:
-        structlog.contextvars.bind_contextvars(correlation_id=correlation_id, **more)
+    _CONTEXT.set({"correlation_id": correlation_id, **more} if correlation_id else {})
 
 
 class ContextExecutor(ThreadPoolExecutor):

@@ -44,7 +44,7 @@ def restored() -> Iterator[None]:
         yield
     finally:
         structlog.reset_defaults()
-        structlog.contextvars.clear_contextvars()
+        bind_correlation(None)
         logging.captureWarnings(False)
         root.handlers[:], root.level = handlers, level
         for name, was in levels.items():
