@@ -20,6 +20,7 @@ from slack_bolt import App
 from slack_bolt.adapter.flask.handler import to_flask_response
 from slack_sdk.signature import SignatureVerifier
 from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wsgi import ClosingIterator
 
 from bot.github.webhook import GitHubWebhook
 from bot.log import bind_correlation, get_logger
@@ -41,37 +42,55 @@ def create_web_app(
     `signing_secret` (the Bolt app does not check it again: bot.app.create_app)."""
     web = Flask("milestone-bot")
     metrics = metrics or Metrics()
-    _observe_requests(web, metrics)
     _slack_route(web, bolt_app, SignatureVerifier(signing_secret))
     _github_route(web, github_webhook)
     _operator_routes(web, store, metrics)
+    _observe_requests(web, metrics)
     return web
 
 
 def _observe_requests(web: Flask, metrics: Metrics) -> None:
-    @web.before_request
-    def start_timer() -> None:
-        request.environ["milestone_bot.started"] = time.perf_counter()
-        # A thread serves many requests: each starts its own log context. Slack's event or
-        # trigger id is bound by the Bolt middleware (bot.app) once the body is read.
-        bind_correlation(request.headers.get("X-GitHub-Delivery"))
+    """Time and log each request to `web` (call it once the routes are added)."""
+    routes = frozenset(rule.rule for rule in web.url_map.iter_rules())
+    web.wsgi_app = _Observed(web.wsgi_app, metrics, routes)  # type: ignore[method-assign]
 
-    @web.after_request
-    def observe(response: Response) -> Response:
-        started = request.environ.get("milestone_bot.started")
-        if started is None:
-            return response
-        route = request.url_rule.rule if request.url_rule is not None else "unknown"
+
+class _Observed:
+    """WSGI middleware around Flask: each request starts its own log context (a thread serves
+    many; Slack's event or trigger id is bound by the Bolt app once the body is read), and
+    is timed and logged once its answer is on the wire, so Slack's ack waits for neither.
+    Read from the WSGI environ, as the server hands it over: Flask's request hooks and
+    proxies cost as much again."""
+
+    def __init__(self, app: Callable[..., Any], metrics: Metrics, routes: frozenset[str]) -> None:
+        self._app = app
+        self._metrics = metrics
+        self._routes = routes
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.perf_counter()
+        delivery = environ.get("HTTP_X_GITHUB_DELIVERY")
+        bind_correlation(delivery)
+        status: list[str] = []
+
+        def start(status_line: str, headers: Any, exc_info: Any = None) -> Any:
+            status.append(status_line)
+            return start_response(status_line, headers, exc_info)
+
+        path = environ.get("PATH_INFO", "")
         line = {
-            "method": request.method,
-            "route": route,
-            "status": response.status_code,
-            "slack_retry": request.headers.get("X-Slack-Retry-Num"),
-            "github_delivery": request.headers.get("X-GitHub-Delivery"),
+            "method": environ.get("REQUEST_METHOD"),
+            "route": path if path in self._routes else "unknown",
+            "status": 0,
+            "slack_retry": environ.get("HTTP_X_SLACK_RETRY_NUM"),
+            "github_delivery": delivery,
         }
-        # Timed and logged once the answer is on the wire: Slack's ack waits for neither.
-        response.call_on_close(lambda: _answered(metrics, started, line))
-        return response
+
+        def answered() -> None:
+            line["status"] = int(status[-1].split(" ", 1)[0]) if status else 500
+            _answered(self._metrics, started, line)
+
+        return ClosingIterator(self._app(environ, start), answered)
 
 
 def _answered(metrics: Metrics, started: float, line: dict[str, Any]) -> None:
@@ -125,8 +144,8 @@ def create_operator_app(store: Store, metrics: Metrics, *, connected: Callable[[
     """What `socket` serves on PORT: `GET /healthz`, which also asks whether the connection to
     Slack is open (`connected`), and `GET /metrics`. Each request is timed and logged once."""
     web = Flask("milestone-bot")
-    _observe_requests(web, metrics)
     _operator_routes(web, store, metrics, connected=connected)
+    _observe_requests(web, metrics)
     return web
 
 
