@@ -2,14 +2,16 @@
 valgrind, for the bot (from each source TREE; this checkout if none) and for the bare app.
 
 Timings on this machine move by a third from one run to the next, which hides any change
-smaller than that. A count of the instructions executed moves by under half a percent. Each
-app runs in one process under `valgrind --tool=callgrind`: Flask's test client posts figure 2's
-answers (40 authors, N rounds, after one round of warming) to the app, whose listener runs in
-the same thread, and only that thread is counted, from the first measured answer to the last
-(the Slack emulator answers from threads of its own). An instruction is not a unit of time (a
-cache miss, a system call, a lock handed over cost more than their count), so this tells which
-of two versions of the code does less work, and where; the issue's targets are read from
-`python -m bench`. Needs valgrind (`callgrind_control` toggles the count).
+smaller than that. A count of the instructions executed moves by under a tenth of a percent.
+Each app runs in one process under `valgrind --tool=callgrind`. Flask's test client posts
+figure 2's answers to it: 10 authors, one round to warm up, then N rounds counted (by default
+questions 2 to 15, as figure 2 asks them). The listener runs in the request's thread, and
+only that thread is counted, from the first counted answer to the last; the Slack emulator
+answers from threads of its own. An instruction is not a unit of time (a cache miss, a
+system call or a lock handed over costs more than its count), and there is no gunicorn here,
+so this tells which of two versions of the code does less work, and where. The issue's
+targets are read from `python -m bench`. Needs valgrind (`callgrind_control` switches the
+count on and off).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 
 from bench.processes import ROOT, clean_environment, python_module
 
-AUTHORS = 40
+AUTHORS = 10
 
 
 class _Inline:
@@ -171,13 +173,20 @@ def count(app: str, tree: Path, rounds: int) -> tuple[float, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__)
     parser.add_argument("trees", nargs="*", type=Path, help="source trees of the bot")
-    parser.add_argument("--rounds", type=int, default=2, help="answers per author (default 2)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=14,
+        help="answers per author counted (default 14: questions 2-15)",
+    )
     parser.add_argument("--inside", choices=("bot", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--tree", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.inside:
         _inside(args.inside, args.rounds, args.tree)
         return 0
+    if not 1 <= args.rounds <= 14:
+        parser.error("--rounds must be 1 to 14: each author has 15 questions, one warms up")
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
     bare, _ = count("bare", ROOT, args.rounds)
