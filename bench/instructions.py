@@ -61,7 +61,7 @@ def _counting(on: bool) -> None:
     )
 
 
-def _inside(app: str, rounds: int, tree: Path) -> None:
+def _inside(app: str, rounds: int, tree: Path, *, cold: bool) -> None:
     """In the process valgrind runs: serve `app`, warm it, count `rounds` rounds of answers."""
     sys.path.insert(0, str(tree))  # the bot under test; this module came from ROOT already
     from bench.drafting import answer_for, question_number, start_drafts
@@ -70,44 +70,51 @@ def _inside(app: str, rounds: int, tree: Path) -> None:
     from tests.emulators.slack_requests import SIGNING_SECRET
 
     with WatchedSlack() as slack, tempfile.TemporaryDirectory() as tmp:
-        users = bench_users(AUTHORS, "U0BI")
-        add_people(slack, users)
+        warm, counted = bench_users(AUTHORS, "U0BW"), bench_users(AUTHORS, "U0BI")
+        add_people(slack, [*warm, *counted])
         sender = SlackSender(1)  # only signs the requests; the test client posts them
         if app == "bot":
             web, port = _bot(slack.url, slack.bot_token, SIGNING_SECRET, Path(tmp))
-            threads = start_drafts(slack, f"http://127.0.0.1:{port}/slack/events", users)
+            url = f"http://127.0.0.1:{port}/slack/events"
+
+            def start(users: list[str]) -> dict[str, str]:
+                return start_drafts(slack, url, users)
         else:
             web = _bare(slack.url, slack.bot_token, SIGNING_SECRET)
-            threads = {user: slack.next_ts() for user in users}
+
+            def start(users: list[str]) -> dict[str, str]:
+                return {user: slack.next_ts() for user in users}
+
         client = web.test_client()
 
-        def asked(user: str) -> int:
-            found = question_number(slack.thread_posts(RELIABILITY, threads[user])[-1].text)
-            return found[0] if found else 1
-
-        numbers = dict.fromkeys(users, 1)
-
-        def answer_all() -> None:
+        def answer(threads: dict[str, str], number: int) -> None:
             for user, thread_ts in threads.items():
-                text = answer_for(numbers[user]) if app == "bot" else "m3"
+                text = answer_for(number) if app == "bot" else "m3"
                 request = sender.message_event(user, text, ts=slack.next_ts(), thread_ts=thread_ts)
                 response = client.post("/slack/events", data=request.body, headers=request.headers)
                 assert response.status_code == 200, response.status_code
-                numbers[user] += 1
 
-        if app == "bot":
-            numbers = {user: asked(user) for user in users}
-        answer_all()
+        if not cold:
+            # Each question asked and answered once before the count, as in a server that
+            # has asked it before: its one-time work (its Block Kit, its answers' validators,
+            # what the caches keep) is not an answer's.
+            warm_threads = start(warm)
+            for number in range(1, 16):
+                answer(warm_threads, number)
+        threads = start(counted)
+        answer(threads, 1)
         # As `serve` does once its app is built (bot.runtime.heap): without it a collection
         # of the whole start-up heap falls inside the count in some runs and not others.
         gc.collect()
         gc.freeze()
         _counting(True)
-        for _ in range(rounds):
-            answer_all()
+        for number in range(2, 2 + rounds):
+            answer(threads, number)
         _counting(False)
-        if app == "bot":  # each answer was taken: every author is at the question after it
-            assert numbers == {user: asked(user) for user in users}
+        if app == "bot":  # every answer was taken: each author is asked the next question
+            for thread_ts in threads.values():
+                found = question_number(slack.thread_posts(RELIABILITY, thread_ts)[-1].text)
+                assert found is not None and found[0] == 2 + rounds, found
         print(f"measured {rounds * len(threads)} answers")
 
 
@@ -146,7 +153,7 @@ def _bare(api_url: str, token: str, secret: str) -> Any:
     return bare.build_web(bare.build_app(token, secret, api_url, 1))
 
 
-def count(app: str, tree: Path, rounds: int) -> tuple[float, int]:
+def count(app: str, tree: Path, rounds: int, *, cold: bool = False) -> tuple[float, int]:
     """(instructions per answer in the app's thread, answers counted)."""
     with tempfile.TemporaryDirectory() as out:
         argv = [
@@ -156,6 +163,7 @@ def count(app: str, tree: Path, rounds: int) -> tuple[float, int]:
             "--instr-atstart=no",
             f"--callgrind-out-file={out}/callgrind.out",
             *python_module("bench.instructions", "--inside", app, "--rounds", str(rounds)),
+            *(["--cold"] if cold else []),
             "--tree",
             str(tree),
         ]
@@ -179,20 +187,25 @@ def main(argv: list[str] | None = None) -> int:
         default=14,
         help="answers per author counted (default 14: questions 2-15)",
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="count each question's first asking too (no author goes through the flow first)",
+    )
     parser.add_argument("--inside", choices=("bot", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--tree", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.inside:
-        _inside(args.inside, args.rounds, args.tree)
+        _inside(args.inside, args.rounds, args.tree, cold=args.cold)
         return 0
     if not 1 <= args.rounds <= 14:
         parser.error("--rounds must be 1 to 14: each author has 15 questions, one warms up")
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
-    bare, _ = count("bare", ROOT, args.rounds)
+    bare, _ = count("bare", ROOT, args.rounds, cold=args.cold)
     print(f"bare Bolt: {bare / 1e6:.3f} M instructions per answer")
     for tree in [t.resolve() for t in args.trees] or [ROOT]:
-        bot, answers = count("bot", tree, args.rounds)
+        bot, answers = count("bot", tree, args.rounds, cold=args.cold)
         print(
             f"milestone-bot ({tree}): {bot / 1e6:.3f} M instructions per answer, "
             f"{bot / bare:.2f}x the bare app's ({answers} answers)"

@@ -35,7 +35,12 @@ def measure(trees: tuple[Path, Path], rounds: int) -> dict[Path, list[tuple[floa
                 try:
                     warm_threads = lab.threads_for("bot", server, warm)
                     run_closed_loop(
-                        slack, server.port, warm_threads, answers=2, delay=0.0, questions=True
+                        slack,
+                        server.port,
+                        warm_threads,
+                        answers=Config().warm_answers,
+                        delay=0.0,
+                        questions=True,
                     )
                     threads = lab.threads_for("bot", server, authors)
                     before = server.thread_cpu_seconds()

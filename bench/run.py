@@ -51,7 +51,11 @@ class Config:
     slow_slack: float = 0.3  # seconds the emulator takes per call, for "Slack at 300 ms"
     loop_authors: int = 10
     loop_answers: int = 15  # question 1 to question 16
-    warm_authors: int = 10  # draft a little before each measured loop, not measured
+    warm_authors: int = 10  # draft before each measured loop, not measured
+    # Each question asked once before the loop is measured, as in a server that has asked it
+    # before: building a question's Block Kit or its answers' validators is done once per
+    # process, not per answer.
+    warm_answers: int = 15
     sweep_issues: int = 1000
     sweep_changed: int = 10
     sweep_authors: int = 100
@@ -70,6 +74,7 @@ class Config:
             ack_drafts=40,
             loop_answers=5,
             warm_authors=3,
+            warm_answers=5,
             sweep_issues=200,
             sweep_authors=20,
             drafts=1000,
@@ -214,7 +219,7 @@ def figure_loop(lab: Lab, delay: float) -> LoopFigure:
                     lab.slack,
                     server.port,
                     warm_threads,
-                    answers=2,
+                    answers=config.warm_answers,
                     delay=0.0,
                     questions=app == "bot",
                 )
