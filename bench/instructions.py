@@ -153,8 +153,11 @@ def _bare(api_url: str, token: str, secret: str) -> Any:
     return bare.build_web(bare.build_app(token, secret, api_url, 1))
 
 
-def count(app: str, tree: Path, rounds: int, *, cold: bool = False) -> tuple[float, int]:
-    """(instructions per answer in the app's thread, answers counted)."""
+def count(
+    app: str, tree: Path, rounds: int, *, cold: bool = False, keep: Path | None = None
+) -> tuple[float, int]:
+    """(instructions per answer in the app's thread, answers counted); with `keep`, the
+    counted thread's callgrind file is copied there for `callgrind_annotate`."""
     with tempfile.TemporaryDirectory() as out:
         argv = [
             "valgrind",
@@ -172,7 +175,12 @@ def count(app: str, tree: Path, rounds: int, *, cold: bool = False) -> tuple[flo
         measured = re.search(r"measured (\d+) answers", done.stdout)
         if done.returncode != 0 or measured is None:
             raise RuntimeError(f"{app} from {tree} failed:\n{done.stdout}\n{done.stderr[-3000:]}")
-        totals = (Path(out) / "callgrind.out-01").read_text()
+        counted = Path(out) / "callgrind.out-01"
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            name = app if app == "bare" else f"bot-{tree.name}"
+            shutil.copy(counted, keep / f"callgrind.{name}")
+        totals = counted.read_text()
         instructions = int(re.search(r"^totals: (\d+)", totals, re.MULTILINE)[1])  # type: ignore[index]
         answers = int(measured[1])
         return instructions / answers, answers
@@ -192,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="count each question's first asking too (no author goes through the flow first)",
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep each counted thread's callgrind file in DIR (read it with callgrind_annotate)",
+    )
     parser.add_argument("--inside", choices=("bot", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--tree", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -202,10 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rounds must be 1 to 14: each author has 15 questions, one warms up")
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
-    bare, _ = count("bare", ROOT, args.rounds, cold=args.cold)
+    bare, _ = count("bare", ROOT, args.rounds, cold=args.cold, keep=args.keep)
     print(f"bare Bolt: {bare / 1e6:.3f} M instructions per answer")
     for tree in [t.resolve() for t in args.trees] or [ROOT]:
-        bot, answers = count("bot", tree, args.rounds, cold=args.cold)
+        bot, answers = count("bot", tree, args.rounds, cold=args.cold, keep=args.keep)
         print(
             f"milestone-bot ({tree}): {bot / 1e6:.3f} M instructions per answer, "
             f"{bot / bare:.2f}x the bare app's ({answers} answers)"
