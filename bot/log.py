@@ -1,4 +1,4 @@
-"""Structured JSON logs: one line per inbound request or outbound effect, every line JSON.
+"""Structured JSON logs: one line per outbound effect or noteworthy request, every line JSON.
 
 Configured once by the entry point (`configure_logging`); modules take a logger with
 `get_logger()`. Every line is one JSON object with `event`, `level`, `logger` and

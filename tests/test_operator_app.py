@@ -52,11 +52,27 @@ def test_a_requests_line_is_written_once_its_answer_is_closed(store: Store) -> N
     metrics = Metrics()
     client = create_operator_app(store, metrics, connected=lambda: True).test_client()
     with structlog.testing.capture_logs() as captured:
-        response = client.get("/healthz")
-        assert response.status_code == 200
+        response = client.get("/nowhere")
+        assert response.status_code == 404
         assert [e for e in captured if e["event"] == "http.request"] == []
         response.close()
     [line] = [e for e in captured if e["event"] == "http.request"]
-    assert (line["route"], line["status"], line["method"]) == ("/healthz", 200, "GET")
+    assert (line["route"], line["status"], line["method"]) == ("unknown", 404, "GET")
     scraped = metrics.exposition()[0].decode()
-    assert 'milestone_bot_request_seconds_count{route="/healthz"} 1.0' in scraped
+    assert 'milestone_bot_request_seconds_count{route="unknown"} 1.0' in scraped
+
+
+def test_a_request_answered_in_time_is_counted_not_logged(store: Store) -> None:
+    """A health check that passes is a count in the histogram, not a line; one that fails
+    has its line."""
+    metrics = Metrics()
+    healthy = True
+    client = create_operator_app(store, metrics, connected=lambda: healthy).test_client()
+    with structlog.testing.capture_logs() as captured:
+        client.get("/healthz").close()
+        healthy = False
+        client.get("/healthz").close()
+    lines = [e for e in captured if e["event"] == "http.request"]
+    assert [(e["route"], e["status"]) for e in lines] == [("/healthz", 503)]
+    scraped = metrics.exposition()[0].decode()
+    assert 'milestone_bot_request_seconds_count{route="/healthz"} 2.0' in scraped

@@ -58,9 +58,9 @@ def _observe_requests(web: Flask, metrics: Metrics) -> None:
 class _Observed:
     """WSGI middleware around Flask: each request starts its own log context (a thread serves
     many; Slack's event or trigger id is bound by the Bolt app once the body is read), and
-    is timed and logged once its answer is on the wire, so Slack's ack waits for neither.
-    Read from the WSGI environ, as the server hands it over: Flask's request hooks and
-    proxies cost as much again."""
+    is timed once its answer is on the wire, so Slack's ack waits for none of it. Read from
+    the WSGI environ, as the server hands it over: Flask's request hooks and proxies cost as
+    much again."""
 
     def __init__(self, app: Callable[..., Any], metrics: Metrics, routes: frozenset[str]) -> None:
         self._app = app
@@ -93,12 +93,21 @@ class _Observed:
         return ClosingIterator(self._app(environ, start), answered)
 
 
+# A third of the 3 seconds Slack waits for an ack.
+SLOW_REQUEST_SECONDS = 1.0
+
+
 def _answered(metrics: Metrics, started: float, line: dict[str, Any]) -> None:
-    """One line per inbound request, and its time to answer; the listeners log what the
-    request meant."""
+    """Every request's time to answer, in the histogram; a line for those worth one.
+
+    A request answered in time is said by the listener's own line (`answer.recorded`, with the
+    same correlation id) or is a health check or a scrape, so its `http.request` line told
+    nobody anything, and in the server it cost about 4% of an answer's CPU (bench/README.md). Refused or failed requests, Slack's retries and slow answers keep theirs.
+    """
     elapsed = time.perf_counter() - started
     metrics.request_time(line["route"]).observe(elapsed)
-    get_logger().info("http.request", duration_ms=round(elapsed * 1000, 1), **line)
+    if line["status"] >= 400 or line["slack_retry"] or elapsed >= SLOW_REQUEST_SECONDS:
+        get_logger().info("http.request", duration_ms=round(elapsed * 1000, 1), **line)
 
 
 def _slack_route(web: Flask, bolt_app: App, verifier: SignatureVerifier) -> None:
