@@ -38,7 +38,7 @@ def create_web_app(
     metrics: Metrics | None = None,
 ) -> Flask:
     """The Flask app: Slack's route, GitHub's webhook and the operator's routes, each request
-    timed and logged once. Slack's route checks every request's signature with
+    timed, and logged if worth a line. Slack's route checks every request's signature with
     `signing_secret` (the Bolt app does not check it again: bot.app.create_app)."""
     web = Flask("milestone-bot")
     metrics = metrics or Metrics()
@@ -100,9 +100,10 @@ SLOW_REQUEST_SECONDS = 1.0
 def _answered(metrics: Metrics, started: float, line: dict[str, Any]) -> None:
     """Every request's time to answer, in the histogram; a line for those worth one.
 
-    A request answered in time is said by the listener's own line (`answer.recorded`, with the
-    same correlation id) or is a health check or a scrape, so its `http.request` line told
-    nobody anything, and in the server it cost about 4% of an answer's CPU (bench/README.md). Refused or failed requests, Slack's retries and slow answers keep theirs.
+    A request answered in time is said by the listener's own line (`answer.recorded`, with
+    the same correlation id), or is a health check or a scrape: its `http.request` line told
+    nobody anything, and in the server it cost about 4% of an answer's CPU (bench/README.md).
+    Refused or failed requests, Slack's retries and slow answers keep theirs.
     """
     elapsed = time.perf_counter() - started
     metrics.request_time(line["route"]).observe(elapsed)
@@ -151,7 +152,8 @@ _RECONNECTING = "not connected: reconnecting to Slack (see the socket.* log line
 
 def create_operator_app(store: Store, metrics: Metrics, *, connected: Callable[[], bool]) -> Flask:
     """What `socket` serves on PORT: `GET /healthz`, which also asks whether the connection to
-    Slack is open (`connected`), and `GET /metrics`. Each request is timed and logged once."""
+    Slack is open (`connected`), and `GET /metrics`. Each request is timed, and logged if
+    worth a line (`_answered`)."""
     web = Flask("milestone-bot")
     _operator_routes(web, store, metrics, connected=connected)
     _observe_requests(web, metrics)
