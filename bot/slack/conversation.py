@@ -249,8 +249,7 @@ class Conversations(Answering):
             )
             return None
         location = Location(origin.team, channel, thread_ts or root_ts, root_ts)
-        with self.store.session() as s:
-            s.drafts.set_location(draft.id, location)
+        self._talk_at(draft.id, location)
         if moved:
             link = self.poster.permalink(channel, root_ts)
             where = f" <{link}|Open the DM>." if link else ""
@@ -321,9 +320,15 @@ class Conversations(Answering):
             )
             return None
         location = Location(origin.team, origin.channel, root_ts, root_ts)
-        with self.store.session() as s:
-            s.drafts.set_location(draft.id, location)
+        self._talk_at(draft.id, location)
         return location
+
+    def _talk_at(self, draft_id: str, location: Location) -> None:
+        """Store where the draft talks now; its thread's first answer then needs no read to
+        be found (bot.slack.threads)."""
+        with self.store.session() as s:
+            s.drafts.set_location(draft_id, location)
+        self.draft_threads.remember(location.team, location.channel, location.thread_ts)
 
     def cancel(self, origin: Origin, draft_id: str, respond: Respond) -> None:
         """`/milestone cancel ID`: as if the author typed `cancel` in the draft's thread.

@@ -3,7 +3,8 @@
 Every threaded message in every channel the bot is in reaches the bot, and most are not
 answers. Which thread is a draft's is in the store, so each one costs a read first; once a
 thread is known to be a draft's, its next messages go straight to the answer's own
-transaction, which reads the draft and where it talks again anyway. So the memory can only
+transaction, which reads the draft and where it talks again anyway. A thread the bot has
+just given a draft is known from then on (bot.slack.conversation). So the memory can only
 be early, never wrong: a thread that stopped being a draft's is found out there, and the
 message is left alone as before.
 """

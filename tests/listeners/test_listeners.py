@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
 from slack_bolt import Ack
 from slack_bolt.util.utils import get_arg_names_of_callable
 
@@ -15,6 +17,7 @@ from bot.listeners.services import Services
 from bot.listeners.views import not_applicable_submitted
 from bot.reminders.blocks import REASON_ACTION, REASON_BLOCK, VIEW_NOT_APPLICABLE
 from bot.slack.blocks import ACTION_SAVE, action_value
+from bot.storage.database import DatabaseFile
 from bot.storage.drafts import Location
 from flows.draft import DraftStatus
 from tests.emulators.slack_api import ALICE, BOB, RELIABILITY, TEAM_ID, SlackEmulator
@@ -231,3 +234,33 @@ def test_a_blank_reason_keeps_the_modal_open_with_an_error(services: Services) -
     answer = json.loads(ack.response.body)
     assert answer["response_action"] == "errors"
     assert REASON_BLOCK in answer["errors"]
+
+
+def test_an_answer_is_one_write_transaction_and_no_read(
+    slack: SlackEmulator, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12's budget for an answer in a known thread: one unit of work that reads the
+    draft, journals the change and commits, and no other transaction before or after it."""
+    thread_ts = _start(slack, services)
+    units: list[bool] = []  # readonly, for each transaction opened
+    opened = DatabaseFile.transaction
+
+    def counted(self: DatabaseFile, *, readonly: bool = False) -> Any:
+        units.append(readonly)
+        return opened(self, readonly=readonly)
+
+    monkeypatch.setattr(DatabaseFile, "transaction", counted)
+    for n, text in enumerate(("m3", "No order is re-sent more than 3 times.")):
+        event = {
+            "type": "message",
+            "user": ALICE,
+            "text": text,
+            "channel": RELIABILITY,
+            "channel_type": "channel",
+            "ts": f"1700000999.00010{n}",
+            "thread_ts": thread_ts,
+        }
+        units.clear()
+        message_posted(event, {"team_id": TEAM_ID, "event_id": f"Ev0COST{n}"}, services=services)
+        assert units == [False], f"answer {n + 1} opened {units} (False: a write)"
+    assert "Question 3 of 15" in (slack.bot_messages(RELIABILITY, thread_ts)[-1].text or "")
