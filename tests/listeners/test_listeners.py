@@ -38,6 +38,20 @@ def _draft_id(services: Services) -> str:
     return row.id
 
 
+def _typed(services: Services, thread_ts: str, text: str, ts: str, event_id: str) -> None:
+    """Alice's message `text` in the thread, handed to the message listener as Bolt would."""
+    event = {
+        "type": "message",
+        "user": ALICE,
+        "text": text,
+        "channel": RELIABILITY,
+        "channel_type": "channel",
+        "ts": ts,
+        "thread_ts": thread_ts,
+    }
+    message_posted(event, {"team_id": TEAM_ID, "event_id": event_id}, services=services)
+
+
 def test_bolt_passes_a_bound_listener_only_its_own_arguments() -> None:
     """Binding the services leaves Bolt's argument names, and the function's name, as they are."""
     listener = bound(milestone_command, services=None)  # type: ignore[arg-type]
@@ -124,16 +138,7 @@ def test_a_message_in_the_thread_is_taken_as_the_answer(
 ) -> None:
     """The message listener hands Alice's threaded message to the conversation as an answer."""
     thread_ts = _start(slack, services)
-    event = {
-        "type": "message",
-        "user": ALICE,
-        "text": "m3",
-        "channel": RELIABILITY,
-        "channel_type": "channel",
-        "ts": "1700000999.000100",
-        "thread_ts": thread_ts,
-    }
-    message_posted(event, {"team_id": TEAM_ID, "event_id": "Ev0LISTENER1"}, services=services)
+    _typed(services, thread_ts, "m3", "1700000999.000100", "Ev0LISTENER1")
     replies = slack.bot_messages(RELIABILITY, thread_ts)
     assert "Question 2 of 15" in (replies[-1].text or "")
 
@@ -144,26 +149,14 @@ def test_a_thread_that_stopped_being_a_drafts_is_left_alone(
     """A thread remembered as a draft's, whose draft then moved, no longer takes answers:
     the memory only skips a read, the answer's own transaction decides."""
     thread_ts = _start(slack, services)
-
-    def typed(text: str, ts: str, event_id: str) -> None:
-        event = {
-            "type": "message",
-            "user": ALICE,
-            "text": text,
-            "channel": RELIABILITY,
-            "channel_type": "channel",
-            "ts": ts,
-            "thread_ts": thread_ts,
-        }
-        message_posted(event, {"team_id": TEAM_ID, "event_id": event_id}, services=services)
-
-    typed("m3", "1700000999.000300", "Ev0LISTENER3")  # the thread is now remembered
+    # Remembered as the draft's since the draft was started there, and answered in.
+    _typed(services, thread_ts, "m3", "1700000999.000300", "Ev0LISTENER3")
     draft_id = _draft_id(services)
     with services.store.session() as s:
         s.drafts.set_location(draft_id, Location(TEAM_ID, RELIABILITY, "1700000999.999999"))
         before = s.drafts.get(draft_id)
     seen = len(slack.bot_messages(RELIABILITY, thread_ts))
-    typed("m4", "1700000999.000400", "Ev0LISTENER4")
+    _typed(services, thread_ts, "m4", "1700000999.000400", "Ev0LISTENER4")
     with services.store.session(readonly=True) as s:
         assert s.drafts.get(draft_id) == before
     assert len(slack.bot_messages(RELIABILITY, thread_ts)) == seen
@@ -251,16 +244,7 @@ def test_an_answer_is_one_write_transaction_and_no_read(
 
     monkeypatch.setattr(DatabaseFile, "transaction", counted)
     for n, text in enumerate(("m3", "No order is re-sent more than 3 times.")):
-        event = {
-            "type": "message",
-            "user": ALICE,
-            "text": text,
-            "channel": RELIABILITY,
-            "channel_type": "channel",
-            "ts": f"1700000999.00010{n}",
-            "thread_ts": thread_ts,
-        }
         units.clear()
-        message_posted(event, {"team_id": TEAM_ID, "event_id": f"Ev0COST{n}"}, services=services)
+        _typed(services, thread_ts, text, f"1700000999.00010{n}", f"Ev0COST{n}")
         assert units == [False], f"answer {n + 1} opened {units} (False: a write)"
     assert "Question 3 of 15" in (slack.bot_messages(RELIABILITY, thread_ts)[-1].text or "")
