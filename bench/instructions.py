@@ -2,7 +2,7 @@
 valgrind, for the bot (from each source TREE; this checkout if none) and for the bare app.
 
 Timings on this machine move by a third from one run to the next, which hides any change
-smaller than that. A count of the instructions executed moves by under a tenth of a percent.
+smaller than that. A count of the instructions executed moves by a fifth of a percent.
 Each app runs in one process under `valgrind --tool=callgrind`. Flask's test client posts
 figure 2's answers to it: 10 authors, one round to warm up, then N rounds counted (by default
 questions 2 to 15, as figure 2 asks them). The listener runs in the request's thread, and
