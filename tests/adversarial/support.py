@@ -209,6 +209,25 @@ def builder_for(requests: SlackRequests) -> RequestBuilder:
     return RequestBuilder(requests.url, emulator=requests.emulator)
 
 
+def built_answer(requests: SlackRequests, author: Author, text: str) -> SentRequest:
+    """`text` typed in the author's thread, as Slack would deliver it: built and signed, not
+    yet delivered (`redeliver` does)."""
+    build = builder_for(requests)
+    build.message_event(text, user=author.user, channel=author.channel, thread_ts=author.thread_ts)
+    return build.sent[-1]
+
+
+def redeliver(requests: SlackRequests, sent: SentRequest, retry_num: int) -> BotResponse:
+    """`sent` delivered as Slack's attempt `retry_num` (0: the first, no retry header)."""
+    return requests.post(
+        sent.body,
+        sent.headers["Content-Type"],
+        retry_num=retry_num,
+        payload=sent.payload,
+        kind=sent.kind,
+    )
+
+
 def post_raw(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
     """POST exactly these bytes with exactly these headers (none added, none signed)."""
     request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")

@@ -32,6 +32,7 @@ from tests.adversarial.support import (
     builder_for,
     database_path,
     log_events,
+    redeliver,
     replay_agrees,
 )
 from tests.e2e.harness import Author, BotProcess, wait_until
@@ -109,9 +110,7 @@ class Crashes:
         return build.sent[-1]
 
     def deliver(self, sent: SentRequest, retry_num: int = 0) -> int:
-        return self.requests.post(
-            sent.body, "application/json", retry_num=retry_num, payload=sent.payload, kind="event"
-        ).status
+        return redeliver(self.requests, sent, retry_num).status
 
     def replied_after(self, sent: SentRequest) -> bool:
         ts = sent.payload["event"]["ts"]

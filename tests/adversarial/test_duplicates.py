@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.adversarial.support import StoreView, builder_for, log_events
+from tests.adversarial.support import StoreView, builder_for, built_answer, log_events, redeliver
 from tests.e2e.harness import Author, BotProcess, message_text, wait_until
 from tests.emulators.slack_api import BOB, SlackEmulator
 from tests.emulators.slack_requests import BotResponse, SentRequest, SlackRequests
@@ -25,13 +25,7 @@ def _deliver_at_once(requests: SlackRequests, sent: SentRequest, times: int) -> 
 
     def deliver(retry_num: int) -> BotResponse:
         start.wait()
-        return requests.post(
-            sent.body,
-            sent.headers["Content-Type"],
-            retry_num=retry_num,
-            payload=sent.payload,
-            kind=sent.kind,
-        )
+        return redeliver(requests, sent, retry_num)
 
     with ThreadPoolExecutor(times) as pool:
         return [r.status for r in pool.map(deliver, range(times))]
@@ -46,11 +40,7 @@ def test_one_event_delivered_three_times_at_once_is_applied_once(
 ) -> None:
     """Three concurrent deliveries of one answer make one journal entry and one question."""
     alice.start()
-    build = builder_for(requests)
-    build.message_event(
-        "Bound retries", user=alice.user, channel=alice.channel, thread_ts=alice.thread_ts
-    )
-    sent = build.sent[-1]
+    sent = built_answer(requests, alice, "Bound retries")
     event_id = sent.payload["event_id"]
     before = store_view.counts()
 
@@ -195,20 +185,14 @@ def test_an_edit_delivered_before_its_message_leaves_the_edited_text(
     """When the edit arrives before the message it edits, the answer is the edited text."""
     alice = serial_alice
     alice.start()
-    build = builder_for(serial_requests)
-    build.message_event(
-        "Bound retries", user=alice.user, channel=alice.channel, thread_ts=alice.thread_ts
-    )
-    original = build.sent[-1]  # typed, but its delivery failed: Slack will retry it
+    # Typed, but its delivery failed: Slack will retry it.
+    original = built_answer(serial_requests, alice, "Bound retries")
     ts = original.payload["event"]["ts"]
     edited = serial_requests.message_changed(
         ts, "Bound cancel retries", channel=alice.channel, thread_ts=alice.thread_ts
     )
     assert edited.status == 200
-    retried = serial_requests.post(
-        original.body, "application/json", retry_num=1, payload=original.payload, kind="event"
-    )
-    assert retried.status == 200
+    assert redeliver(serial_requests, original, 1).status == 200
     alice.await_replies(1, "Question 2 of 16")
     draft = serial_view.draft_in_thread(alice.thread_ts)
     assert draft is not None

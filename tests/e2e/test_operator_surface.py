@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.adversarial.support import builder_for, log_events
+from tests.adversarial.support import built_answer, log_events, redeliver
 from tests.e2e.harness import Author, BotProcess, http_get, wait_until
 from tests.emulators.slack_api import SlackEmulator
 from tests.emulators.slack_requests import SlackRequests
@@ -45,22 +45,12 @@ def test_a_retried_delivery_has_a_request_line_with_its_correlation_id(
     """An answer acked in time is said by the listener's line, not by an `http.request` line;
     Slack's retry of it gets one, with the delivery's correlation id, once it is answered."""
     alice.start()
-    build = builder_for(requests)
-    build.message_event(
-        "Bound retries", user=alice.user, channel=alice.channel, thread_ts=alice.thread_ts
-    )
-    sent = build.sent[-1]
+    sent = built_answer(requests, alice, "Bound retries")
     event_id = sent.payload["event_id"]
-
-    def deliver(retry_num: int) -> int:
-        return requests.post(
-            sent.body, "application/json", retry_num=retry_num, payload=sent.payload, kind="event"
-        ).status
-
-    assert deliver(0) == 200
+    assert redeliver(requests, sent, 0).status == 200
     wait_until(lambda: log_events(bot, "answer.recorded", correlation_id=event_id))
     assert log_events(bot, "http.request", route="/slack/events") == []
-    assert deliver(1) == 200
+    assert redeliver(requests, sent, 1).status == 200
     [line] = wait_until(lambda: log_events(bot, "http.request", correlation_id=event_id))
     assert (line["route"], line["status"], line["slack_retry"]) == ("/slack/events", 200, "1")
     assert line["method"] == "POST" and line["duration_ms"] >= 0
