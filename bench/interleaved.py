@@ -43,7 +43,7 @@ def measure(rounds: int, chunk: int) -> tuple[dict[str, float], list[float], dic
                     slack,
                     servers[app].port,
                     warm_threads,
-                    answers=Config().warm_answers,
+                    answers=lab.config.warm_answers,
                     delay=0.0,
                     questions=app == "bot",
                 )

@@ -38,7 +38,7 @@ def measure(trees: tuple[Path, Path], rounds: int) -> dict[Path, list[tuple[floa
                         slack,
                         server.port,
                         warm_threads,
-                        answers=Config().warm_answers,
+                        answers=lab.config.warm_answers,
                         delay=0.0,
                         questions=True,
                     )

@@ -40,8 +40,8 @@ LOGGER_NAME = "milestone-bot"
 # Loggers whose library asks for debug lines by the logger's own level (`logger.level <=
 # DEBUG`), not the effective one. Left NOTSET, slack_sdk's Web API client writes each call's
 # JSON body and response headers into a debug message that the root then drops: a repr of
-# every Block Kit message posted, about a twentieth of an answer's CPU. Set to the level the
-# root passes, they log exactly what they did.
+# every Block Kit message posted, about 3% of an answer's instructions (bench/README.md).
+# Set to the level the root passes, they log exactly what they did.
 LEVEL_TESTED = ("slack_sdk.web.base_client", "slack_sdk.socket_mode.builtin.client")
 _SECRETS: list[str] = []
 R = TypeVar("R")

@@ -50,7 +50,8 @@ def create_web_app(
 
 
 def _observe_requests(web: Flask, metrics: Metrics) -> None:
-    """Time and log each request to `web` (call it once the routes are added)."""
+    """Time each request to `web`, and log those worth a line (call it once the routes are
+    added: unknown paths are timed as the route "unknown")."""
     routes = frozenset(rule.rule for rule in web.url_map.iter_rules())
     web.wsgi_app = _Observed(web.wsgi_app, metrics, routes)  # type: ignore[method-assign]
 
