@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.processes import ROOT, clean_environment, python_module
+from bench.run import Config
 
 AUTHORS = 10
+ANSWERS = Config().loop_answers  # each author's, questions 1 to 15 as in figure 2
 
 
 class _Inline:
@@ -99,7 +101,7 @@ def _inside(app: str, rounds: int, tree: Path, *, cold: bool) -> None:
             # has asked it before: its one-time work (its Block Kit, its answers' validators,
             # what the caches keep) is not an answer's.
             warm_threads = start(warm)
-            for number in range(1, 16):
+            for number in range(1, ANSWERS + 1):
                 answer(warm_threads, number)
         threads = start(counted)
         answer(threads, 1)
@@ -192,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=14,
-        help="answers per author counted (default 14: questions 2-15)",
+        default=ANSWERS - 1,
+        help=f"answers per author counted (default {ANSWERS - 1}: questions 2 to {ANSWERS})",
     )
     parser.add_argument(
         "--cold",
@@ -212,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.inside:
         _inside(args.inside, args.rounds, args.tree, cold=args.cold)
         return 0
-    if not 1 <= args.rounds <= 14:
-        parser.error("--rounds must be 1 to 14: each author has 15 questions, one warms up")
+    if not 1 <= args.rounds <= ANSWERS - 1:
+        parser.error(f"--rounds must be 1 to {ANSWERS - 1}: the first answer warms up")
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
     bare, _ = count("bare", ROOT, args.rounds, cold=args.cold, keep=args.keep)
