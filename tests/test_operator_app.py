@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 import structlog
 
 from bot.runtime.metrics import Metrics
-from bot.runtime.server import create_operator_app, serve_in_background
+from bot.runtime.server import SLOW_REQUEST_SECONDS, create_operator_app, serve_in_background
 from bot.storage.store import Store
 from tests.e2e.harness import http_get
 
@@ -76,3 +77,18 @@ def test_a_request_answered_in_time_is_counted_not_logged(store: Store) -> None:
     assert [(e["route"], e["status"]) for e in lines] == [("/healthz", 503)]
     scraped = metrics.exposition()[0].decode()
     assert 'milestone_bot_request_seconds_count{route="/healthz"} 2.0' in scraped
+
+
+def test_a_slow_answer_keeps_its_line(store: Store) -> None:
+    """An answer that took `SLOW_REQUEST_SECONDS` or more is logged even when it succeeded."""
+
+    def slowly_up() -> bool:
+        time.sleep(SLOW_REQUEST_SECONDS)
+        return True
+
+    client = create_operator_app(store, Metrics(), connected=slowly_up).test_client()
+    with structlog.testing.capture_logs() as captured:
+        client.get("/healthz").close()
+    [line] = [e for e in captured if e["event"] == "http.request"]
+    assert (line["route"], line["status"]) == ("/healthz", 200)
+    assert line["duration_ms"] >= SLOW_REQUEST_SECONDS * 1000
