@@ -63,9 +63,22 @@ def _counting(on: bool) -> None:
     )
 
 
+def _import_from(tree: Path) -> None:
+    """Make `bot` and `flows` import from `tree`. The benchmark's own modules came from ROOT
+    and imported parts of both already (its seeding and its reminders' lab): those are
+    forgotten, or every tree would be measured as ROOT's code."""
+    for name in [m for m in sys.modules if m.partition(".")[0] in ("bot", "flows")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(tree))
+    import bot
+
+    if Path(bot.__file__ or "").resolve().parent.parent != tree.resolve():
+        raise RuntimeError(f"bot imported from {bot.__file__}, not from {tree}")
+
+
 def _inside(app: str, rounds: int, tree: Path, *, cold: bool) -> None:
     """In the process valgrind runs: serve `app`, warm it, count `rounds` rounds of answers."""
-    sys.path.insert(0, str(tree))  # the bot under test; this module came from ROOT already
+    _import_from(tree)
     from bench.drafting import answer_for, question_number, start_drafts
     from bench.slack import SlackSender, WatchedSlack, add_people, bench_users
     from tests.emulators.slack_api import RELIABILITY
@@ -133,15 +146,22 @@ def _bot(api_url: str, token: str, secret: str, tmp: Path) -> tuple[Any, int]:
 
     import bot.app
     from bot.log import configure_logging
+    from bot.runtime.metrics import Metrics
     from bot.runtime.serve import settings_from
     from bot.runtime.server import create_web_app
 
     bot.app.ContextExecutor = _Inline  # type: ignore[attr-defined,assignment]
-    configure_logging(stream=(tmp / "bot.log").open("a", encoding="utf-8"))
+    metrics = Metrics()  # as `serve` has it: every event counted
+    configure_logging(
+        stream=(tmp / "bot.log").open("a", encoding="utf-8"), observers=[metrics.processor]
+    )
     settings = settings_from(argparse.Namespace())
     services = bot.app.build_services(settings)
     web = create_web_app(
-        bot.app.create_app(settings, services), services.store, signing_secret=secret
+        bot.app.create_app(settings, services),
+        services.store,
+        signing_secret=secret,
+        metrics=metrics,
     )
     server = make_server("127.0.0.1", 0, web, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

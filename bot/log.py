@@ -103,9 +103,22 @@ def _stamp(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> An
     return event_dict
 
 
+# The key an event carries (true) when it is only to be counted: the observers see it, no
+# line is written. For what happens on every answer and is worth a line only when it goes
+# wrong or slowly (a Slack call that succeeded in time).
+COUNT_ONLY = "_count_only"
+
+
+def _drop_counted(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """After the observers: an event marked `COUNT_ONLY` ends here, unrendered."""
+    if event_dict.pop(COUNT_ONLY, False):
+        raise structlog.DropEvent
+    return event_dict
+
+
 def _shared(observers: Iterable[Any] = ()) -> list[Any]:
     """What every line gets before rendering: the request's context, level, logger, time."""
-    return [_merge_context, *observers, _stamp]
+    return [_merge_context, *observers, _drop_counted, _stamp]
 
 
 @functools.cache

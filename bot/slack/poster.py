@@ -2,6 +2,8 @@
 
 A failed post is logged with the method and Slack's error and reported to the caller as
 None; it never undoes what the store already committed (acknowledged means committed).
+Every call is timed into `milestone_bot_slack_call_seconds{method}`; one that succeeded is
+logged only if it took `SLOW_CALL_SECONDS` or more.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.log import get_logger, redact
+from bot.log import COUNT_ONLY, get_logger, redact
 
 log = get_logger()
+
+# A call answered faster is counted, not logged: there is one on every answer, and in the
+# benchmark's server each line cost 3-4% of an answer (bench/README.md, fifth pass).
+SLOW_CALL_SECONDS = 1.0
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -42,7 +48,8 @@ class SlackPoster:
             reason = redact(type(exc).__name__ + ": " + str(exc))[:300]
         else:
             reason = ""
-        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        elapsed = time.perf_counter() - started
+        duration_ms = round(elapsed * 1000, 1)
         if reason:
             log.warning(
                 "slack.call_failed",
@@ -57,6 +64,7 @@ class SlackPoster:
             method=method,
             channel=kwargs.get("channel"),
             duration_ms=duration_ms,
+            **{COUNT_ONLY: elapsed < SLOW_CALL_SECONDS},
         )
         return (response.data if isinstance(response.data, dict) else None), ""
 
