@@ -24,7 +24,7 @@ from bot.errors import (
 )
 from bot.storage.drafts import Location, MessageAnswer
 from bot.storage.ids import ALPHABET, new_draft_id, normalize_draft_id
-from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
+from bot.storage.migrations import SCHEMA_VERSION, STEPS, migrations
 from bot.storage.people import UserRecord
 from bot.storage.store import Store
 from flows.draft import Draft, DraftStatus, FlowState, GateState, GateStatus
@@ -486,7 +486,7 @@ def test_an_older_database_is_migrated_on_open(db_path: Path, clock: FakeClock) 
     """A version-1 database keeps its drafts and journal and gains the later tables when opened."""
     db_path.parent.mkdir(parents=True)
     old = Database(db_path)
-    MIGRATIONS.apply(old, stop_before=STEPS[1])
+    migrations().apply(old, stop_before=STEPS[1])
     snapshot = Draft(id="ms-o1d0ld", author="U9", title="From version one").model_dump(mode="json")
     snapshot["created_at"] = snapshot["updated_at"] = "2024-01-02T03:04:05Z"
     old.execute(

@@ -9,7 +9,7 @@ import pytest
 from sqlite_utils import Database
 
 from bot.runtime.cli import main
-from bot.storage.migrations import MIGRATIONS, STEPS
+from bot.storage.migrations import STEPS, migrations
 from bot.storage.store import Store
 from flows.draft import Draft
 from flows.template import load_template
@@ -67,7 +67,7 @@ def test_drafts_stored_before_version_8_keep_their_meaning(tmp_path: Path) -> No
     """A version-7 database's drafts open with no repository of their own, and replay."""
     path = tmp_path / "db.sqlite"
     old = Database(path)
-    MIGRATIONS.apply(old, stop_before=STEPS[7])
+    migrations().apply(old, stop_before=STEPS[7])
     when = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     snapshot = Draft(
         id="ms-o1d0ld", author="U9", title="Before repositories", created_at=when, updated_at=when

@@ -15,7 +15,9 @@ are those stores: `s.drafts.get(id)`, `s.deliveries.claim(key)`, `s.people.get(u
 To keep something new: add the table as a new step at the end of migrations.py (never edit
 a released step), write one module here with its records and a class whose constructor
 takes the `database.Transaction` (its `db`, `now` and `path`), and add one attribute for it
-in `Session.__init__` in store.py.
+in `Session.__init__` in store.py. `db.execute` runs a statement on the connection;
+`db.table(name)` is sqlite-utils' table, imported on first use so that a read-only command
+starts without it.
 
 Imports `flows` (the domain types it stores), `bot.errors` and `bot.log`; never Slack,
 GitHub, the listeners or the process edge.

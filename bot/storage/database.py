@@ -12,14 +12,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import (
     DatabaseCorrupt,
@@ -28,7 +26,17 @@ from bot.errors import (
     SchemaTooNew,
     StoreError,
 )
-from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION, STEPS
+from bot.storage.migrations import (
+    MIGRATION_SET,
+    MIGRATIONS_TABLE,
+    SCHEMA_VERSION,
+    STEPS,
+    migrations,
+)
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.db import Table
 
 DEFAULT_PATH = Path("data/milestones.db")
 # How sqlite_utils wraps our connections: no plugins, and the pragma it would run per wrap is
@@ -59,12 +67,41 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+class Statements:
+    """One connection's statements, and its tables through sqlite-utils for the few writes
+    that use them. sqlite-utils is imported, and its wrapper built, on the first `table`:
+    its import is a quarter of a command line's start, and a read never needs it."""
+
+    __slots__ = ("_utils", "conn")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._utils: Database | None = None
+
+    def execute(
+        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> sqlite3.Cursor:
+        """One statement on the connection, as sqlite-utils' `Database.execute` runs it."""
+        return self.conn.execute(sql, parameters)
+
+    def table(self, name: str) -> Table:
+        return self.utils().table(name)
+
+    def utils(self) -> Database:
+        """sqlite-utils' wrapper of the connection."""
+        if self._utils is None:
+            from sqlite_utils import Database
+
+            self._utils = Database(self.conn, **_WRAPPER)
+        return self._utils
+
+
 @dataclass(frozen=True)
 class Transaction:
     """What a repository works through: one connection inside one transaction, and the one
     instant the whole unit of work takes as now."""
 
-    db: Database
+    db: Statements
     now: datetime
     path: Path
 
@@ -137,7 +174,7 @@ class DatabaseFile:
         self.path = path
         self._writer = threading.Lock()
         self._readers = threading.local()
-        self._shared: tuple[int, tuple[sqlite3.Connection, Database]] | None = None
+        self._shared: tuple[int, tuple[sqlite3.Connection, Statements]] | None = None
         self._clock = clock
         self._prepare()
 
@@ -186,7 +223,7 @@ class DatabaseFile:
                 self._forget(readonly)
                 conn.close()
 
-    def _reader(self) -> tuple[sqlite3.Connection, Database]:
+    def _reader(self) -> tuple[sqlite3.Connection, Statements]:
         """This thread's connection for reading (`PRAGMA query_only`), kept between units of
         work: opening and closing one per unit of work costs more than the work (the last
         close checkpoints the WAL). Readers run side by side, so each thread has its own; after
@@ -196,7 +233,7 @@ class DatabaseFile:
             local.pid, local.kept = os.getpid(), _wrapped(self._connect(query_only=True))
         return local.kept  # type: ignore[no-any-return]
 
-    def _writer_connection(self) -> tuple[sqlite3.Connection, Database]:
+    def _writer_connection(self) -> tuple[sqlite3.Connection, Statements]:
         """The process's one connection for writing, used only under `_writer`.
 
         Writers take turns anyway, and a connection drops its whole page cache when it finds
@@ -286,13 +323,15 @@ class DatabaseFile:
         try:
             with _translated(self.path):
                 # Read-only checks first: a file that is not ours is refused untouched.
-                self._check_version(conn)
+                current = self._check_version(conn)
                 _enable_wal(conn)
+                if current:
+                    return
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     # Again under the write lock: another process may have migrated meanwhile.
                     self._check_version(conn)
-                    MIGRATIONS.apply(Database(conn, **_WRAPPER))
+                    migrations().apply(Statements(conn).utils())
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:
@@ -301,19 +340,20 @@ class DatabaseFile:
         finally:
             conn.close()
 
-    def _check_version(self, conn: sqlite3.Connection) -> int:
-        """The database's schema version; refuse one that is newer or not milestone-bot's."""
+    def _check_version(self, conn: sqlite3.Connection) -> bool:
+        """Whether every step is applied already; refuse a database that is newer or not
+        milestone-bot's."""
         tables = {
             name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
         if "meta" not in tables:
-            foreign = tables - {"sqlite_sequence", MIGRATIONS.migrations_table}
+            foreign = tables - {"sqlite_sequence", MIGRATIONS_TABLE}
             if foreign:
                 raise DatabaseCorrupt(
                     f"{self.path} is not a milestone-bot database (it has tables "
                     f"{', '.join(sorted(foreign)[:3])}); use another path"
                 )
-            return 0
+            return False
         found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         try:
             version = int(found[0]) if found else 0
@@ -323,27 +363,27 @@ class DatabaseFile:
             ) from None
         return self._check_applied(conn, tables, version)
 
-    def _check_applied(self, conn: sqlite3.Connection, tables: set[str], version: int) -> int:
+    def _check_applied(self, conn: sqlite3.Connection, tables: set[str], version: int) -> bool:
         applied: set[str] = set()
-        if MIGRATIONS.migrations_table in tables:
+        if MIGRATIONS_TABLE in tables:
             applied = {
                 name
                 for (name,) in conn.execute(
-                    f"SELECT name FROM {MIGRATIONS.migrations_table} WHERE migration_set = ?",
-                    [MIGRATIONS.name],
+                    f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?",
+                    [MIGRATION_SET],
                 )
             }
         if version > SCHEMA_VERSION or not applied <= set(STEPS):
             raise SchemaTooNew(max(version, len(applied)), SCHEMA_VERSION)
-        return version
+        return version == SCHEMA_VERSION and applied == set(STEPS)
 
 
-def _wrapped(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, Database]:
-    # One sqlite_utils wrapper per connection: building it runs a pragma.
-    return conn, Database(conn, **_WRAPPER)
+def _wrapped(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, Statements]:
+    # One wrapper per connection, kept with it: its sqlite-utils tables are built once.
+    return conn, Statements(conn)
 
 
-def select_rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+def select_rows(db: Statements, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """The rows of a SELECT as dicts.
 
     sqlite_utils' `Database.query` wraps every statement in a savepoint (two statements more,
@@ -354,7 +394,7 @@ def select_rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[dict
     return [dict(zip(keys, row, strict=True)) for row in cursor]
 
 
-def select_row(db: Database, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+def select_row(db: Statements, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
     """The first row of a SELECT as a dict, or None when there is none."""
     cursor = db.execute(sql, params)
     found = cursor.fetchone()

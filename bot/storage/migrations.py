@@ -4,18 +4,29 @@ Each step is a sqlite-utils migration; a database is at version N when the first
 are applied, and `meta.schema_version` says so in a way a newer or older milestone-bot can
 read before touching anything. Steps are never edited once released: a change is a new
 step at the end. Tests build databases with the same steps.
+
+The steps are listed here without sqlite-utils, whose import is a quarter of a command
+line's start: a database already at this version is checked (`SCHEMA_VERSION`, `STEPS`,
+`MIGRATION_SET`, `MIGRATIONS_TABLE`) and used without it, and `migrations()` builds
+sqlite-utils' `Migrations` when there is something to apply.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database, Migrations
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
 
-MIGRATIONS = Migrations("milestone-bot")
+MIGRATION_SET = "milestone-bot"
+# Where sqlite-utils records the steps applied (`Migrations.migrations_table`).
+MIGRATIONS_TABLE = "_sqlite_migrations"
 STEPS: list[str] = []  # migration names, in order; version N = the first N applied
 
-Step = Callable[[Database], None]
+Step = Callable[["Database"], None]
+_RUNS: list[Step] = []  # each step, then the version it brings the schema to recorded
 
 
 def _step(fn: Step) -> Step:
@@ -32,8 +43,24 @@ def _step(fn: Step) -> Step:
         )
 
     run.__name__ = fn.__name__
-    MIGRATIONS(name=fn.__name__)(run)
+    _RUNS.append(run)
     return fn
+
+
+@functools.cache
+def migrations() -> Migrations:
+    """sqlite-utils' migration set of every step, built on first use."""
+    from sqlite_utils import Migrations
+
+    if Migrations.migrations_table != MIGRATIONS_TABLE:
+        raise RuntimeError(
+            f"sqlite-utils records migrations in {Migrations.migrations_table}, "
+            f"not {MIGRATIONS_TABLE}: a database checked against the one would miss the other"
+        )
+    steps = Migrations(MIGRATION_SET)
+    for run in _RUNS:
+        steps(name=run.__name__)(run)
+    return steps
 
 
 @_step

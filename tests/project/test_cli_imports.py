@@ -5,7 +5,8 @@ subprocess and must not have imported Slack, GitHub, Flask or gunicorn by the ti
 The terminal commands resolve their two paths without pydantic-settings (`light_paths`),
 so that resolution is held to PathSettings' answers. Within the storage layer and the pure
 core too, a command loads only what it uses: `drafts` neither the Markdown parser nor the
-tracking and evidence rules, `gates` no SQLite; the draft models are built on first use.
+tracking and evidence rules nor sqlite-utils (a database at this schema version is read
+without it), `gates` no SQLite; the draft models are built on first use.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("slack_bolt", "slack_sdk", "github", "flask", "gunicorn")
 # What each command has no use for, beyond HEAVY (a package or a module, with its children).
 UNUSED = {
-    "drafts": ("markdown_it", "flows.template", "flows.tracking", "flows.evidence"),
+    "drafts": (
+        "markdown_it",
+        "flows.template",
+        "flows.tracking",
+        "flows.evidence",
+        "sqlite_utils",
+    ),
     "gates": ("sqlite3", "sqlite_utils", "bot.storage.store"),
 }
 
