@@ -54,6 +54,18 @@ def announce_capabilities(settings: Settings) -> None:
         )
 
 
+def build_webhook(settings: Settings, services: Services) -> GitHubWebhook:
+    """GitHub's webhook deliveries, checked against GITHUB_WEBHOOK_SECRET (without one every
+    delivery is refused); the same for `serve` and for `socket` with PORT set."""
+    return GitHubWebhook(
+        store=services.store,
+        template=services.template,
+        secret=settings.github_webhook_secret,
+        templates=services.templates,
+        draft_templates=services.draft_templates,
+    )
+
+
 def warn_if_ephemeral(database: Path) -> None:
     """An SQLite file under the temporary directory is lost on restart on most platforms."""
     temp = Path(tempfile.gettempdir()).resolve()
@@ -93,18 +105,11 @@ def run_serve(args: argparse.Namespace) -> int:
     warn_if_ephemeral(settings.database_path)
     services = build_services(settings)
     app = create_app(settings, services)
-    webhook = GitHubWebhook(
-        store=services.store,
-        template=services.template,
-        secret=settings.github_webhook_secret,
-        templates=services.templates,
-        draft_templates=services.draft_templates,
-    )
     assert settings.slack_signing_secret is not None
     web = create_web_app(
         app,
         services.store,
-        github_webhook=webhook,
+        github_webhook=build_webhook(settings, services),
         metrics=metrics,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
     )

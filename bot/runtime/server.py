@@ -151,11 +151,18 @@ def _github_route(web: Flask, github_webhook: GitHubWebhook | None) -> None:
 _RECONNECTING = "not connected: reconnecting to Slack (see the socket.* log lines)"
 
 
-def create_operator_app(store: Store, metrics: Metrics, *, connected: Callable[[], bool]) -> Flask:
+def create_operator_app(
+    store: Store,
+    metrics: Metrics,
+    *,
+    connected: Callable[[], bool],
+    github_webhook: GitHubWebhook | None = None,
+) -> Flask:
     """What `socket` serves on PORT: `GET /healthz`, which also asks whether the connection to
-    Slack is open (`connected`), and `GET /metrics`. Each request is timed, and logged if
-    worth a line (`_answered`)."""
+    Slack is open (`connected`), `GET /metrics`, and GitHub's `POST /github/webhook` as `serve`
+    has it. Each request is timed, and logged if worth a line (`_answered`)."""
     web = Flask("milestone-bot")
+    _github_route(web, github_webhook)
     _operator_routes(web, store, metrics, connected=connected)
     _observe_requests(web, metrics)
     return web
@@ -190,8 +197,8 @@ class _UnloggedRequests(WSGIRequestHandler):
 def serve_in_background(web: Flask, *, port: int, host: str = "0.0.0.0") -> int:
     """Serve `web` from a daemon thread, a thread per request; the port bound (PORT=0: any).
 
-    For `socket`'s two operator routes beside its connection to Slack: a health check and a
-    scrape now and then, which need no gunicorn.
+    For `socket`'s operator routes beside its connection to Slack: a health check, a scrape
+    and GitHub's deliveries now and then, which need no gunicorn.
     """
     server = make_server(host, port, web, threaded=True, request_handler=_UnloggedRequests)
     threading.Thread(target=server.serve_forever, name="operator-http", daemon=True).start()

@@ -3,10 +3,11 @@
 The bot opens the connection: `apps.connections.open` with the app-level token
 (SLACK_APP_TOKEN, `xapp-...`) gives a WebSocket URL, and Slack delivers events, slash commands
 and interactions over it as envelopes that Bolt's `SocketModeHandler` acknowledges. Nothing is
-signed, so no SLACK_SIGNING_SECRET is needed. Slack needs no HTTP server, so GitHub's webhooks
-cannot arrive (the reminder sweep reads the gates instead); with PORT set, the operator's
-`GET /healthz` (the database, and whether the connection is open) and `GET /metrics` are
-served on it, for a platform's health check and a Prometheus scrape.
+signed, so no SLACK_SIGNING_SECRET is needed. Slack needs no HTTP server; with PORT set, the
+operator's `GET /healthz` (the database, and whether the connection is open) and
+`GET /metrics` are served on it, for a platform's health check and a Prometheus scrape, and
+GitHub's `POST /github/webhook` as `serve` serves it. Without PORT, GitHub's webhooks cannot
+arrive and the reminder sweep reads the gates instead.
 
 The connection must come back by itself. slack_sdk's built-in client reconnects at once when
 Slack sends `disconnect`, and notices a connection that died without a word (a host restart,
@@ -34,18 +35,19 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 
 from bot.app import build_services, create_app
 from bot.errors import ConfigError
+from bot.listeners.services import Services
 from bot.log import configure_logging, get_logger
 from bot.runtime.heap import freeze_startup_heap
 from bot.runtime.metrics import Metrics
 from bot.runtime.serve import (
     announce_capabilities,
+    build_webhook,
     settings_from,
     start_background,
     warn_if_ephemeral,
 )
 from bot.runtime.server import create_operator_app, serve_in_background
 from bot.settings import Settings
-from bot.storage.store import Store
 
 # Seconds the connection Slack asked to replace may block in a read (slack_sdk's is 3).
 RETIRING_RECEIVE_TIMEOUT = 0.05
@@ -132,19 +134,25 @@ def connect(handler: SocketModeHandler, settings: Settings) -> None:
 
 
 def serve_operator_routes(
-    settings: Settings, handler: SocketModeHandler, store: Store, metrics: Metrics
+    settings: Settings, handler: SocketModeHandler, services: Services, metrics: Metrics
 ) -> int | None:
-    """/healthz and /metrics on PORT when it is set (the port bound); else one line saying
-    how to get them, and None."""
+    """/healthz, /metrics and /github/webhook on PORT when it is set (the port bound); else
+    one line saying how to get them, and None."""
     port = settings.operator_port
     if port is None:
         get_logger().info(
             "capability.off",
             capability="operator_http",
-            reason="no /healthz or /metrics: set PORT to serve them beside the socket",
+            reason="no /healthz, /metrics or /github/webhook: set PORT to serve them beside "
+            "the socket",
         )
         return None
-    web = create_operator_app(store, metrics, connected=handler.client.is_connected)
+    web = create_operator_app(
+        services.store,
+        metrics,
+        connected=handler.client.is_connected,
+        github_webhook=build_webhook(settings, services),
+    )
     return serve_in_background(web, port=port)
 
 
@@ -162,7 +170,7 @@ def run_socket(args: argparse.Namespace) -> int:
     handler = build_handler(app, settings.slack_app_token.get_secret_value(), settings)
     connect(handler, settings)
     announce_capabilities(settings)
-    port = serve_operator_routes(settings, handler, services.store, metrics)
+    port = serve_operator_routes(settings, handler, services, metrics)
     freeze_startup_heap()
     start_background(services)
     get_logger().info(

@@ -1,4 +1,5 @@
-"""`milestone-bot serve` with reminders on: the in-process sweep and POST /github/webhook."""
+"""`milestone-bot serve` with reminders on: the in-process sweep and POST /github/webhook; and
+the same webhook on `milestone-bot socket`'s PORT."""
 
 from __future__ import annotations
 
@@ -9,10 +10,18 @@ import pytest
 
 from bot.storage.store import Store
 from flows.template import load_template
-from tests.e2e.harness import BotProcess, bot_environment, wait_until
+from tests.adversarial.support import log_events
+from tests.e2e.harness import (
+    BotProcess,
+    SocketBotProcess,
+    bot_environment,
+    socket_environment,
+    wait_until,
+)
 from tests.emulators.github_api import GitHubEmulator
 from tests.emulators.github_webhooks import post_issues_event, sign_webhook
 from tests.emulators.slack_api import SlackEmulator
+from tests.emulators.socket_mode import SocketModeEmulator
 from tests.reminders.harness import BOT_LOGIN, GITHUB_TOKEN, REPO, WEBHOOK_SECRET, World
 
 UNIT = "Added/updated unit tests for new behavior."
@@ -34,17 +43,37 @@ def world(slack: SlackEmulator, gh: GitHubEmulator, tmp_path: Path) -> World:
     return World(slack, gh, tmp_path / "data" / "milestones.db", load_template(), clock)
 
 
+def github_settings(world: World, minutes: str) -> dict[str, str]:
+    return {
+        "GITHUB_TOKEN": GITHUB_TOKEN,
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": world.gh.url,
+        "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "REMINDER_SWEEP_MINUTES": minutes,
+    }
+
+
 def serve(world: World, tmp_path: Path, minutes: str) -> BotProcess:
-    env = bot_environment(
-        world.slack,
-        world.db,
-        GITHUB_TOKEN=GITHUB_TOKEN,
-        GITHUB_REPOSITORY=REPO,
-        GITHUB_API_URL=world.gh.url,
-        GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        REMINDER_SWEEP_MINUTES=minutes,
-    )
+    env = bot_environment(world.slack, world.db, **github_settings(world, minutes))
     return BotProcess(tmp_path, env).start()
+
+
+def takes_signed_webhooks_and_refuses_forged_ones(world: World, url: str) -> None:
+    """A forged delivery to `url` is refused and changes nothing; GitHub's signed one is
+    applied: the gate ticked on GitHub is settled in the store."""
+    filed = world.file()
+    world.tick(filed, UNIT)
+    forged = post_issues_event(url, "wrong-secret", world.gh, REPO, filed.number)
+    assert forged.status == 401
+    with Store(world.db).session() as s:
+        assert s.tracked.get(filed.draft_id) is None
+    genuine = post_issues_event(url, WEBHOOK_SECRET, world.gh, REPO, filed.number)
+    assert genuine.status == 200, genuine.response_body
+    with Store(world.db).session() as s:
+        issue = s.tracked.get(filed.draft_id)
+    assert issue is not None and issue.gates[UNIT].settled
+    signature = genuine.request_headers["X-Hub-Signature-256"]
+    assert sign_webhook(WEBHOOK_SECRET, genuine.body) == signature
 
 
 def test_serve_sweeps_in_process_and_starts_tracking_filed_issues(
@@ -68,23 +97,27 @@ def test_serve_sweeps_in_process_and_starts_tracking_filed_issues(
 def test_serve_takes_signed_webhooks_and_refuses_forged_ones(world: World, tmp_path: Path) -> None:
     """POST /github/webhook on the real server: 401 for a forged signature, 200 and applied
     for GitHub's signed delivery."""
-    filed = world.file()
     bot = serve(world, tmp_path, "0")
     try:
-        world.tick(filed, UNIT)
-        url = bot.url + "/github/webhook"
-        forged = post_issues_event(url, "wrong-secret", world.gh, REPO, filed.number)
-        assert forged.status == 401
-        with Store(world.db).session() as s:
-            assert s.tracked.get(filed.draft_id) is None
-        genuine = post_issues_event(url, WEBHOOK_SECRET, world.gh, REPO, filed.number)
-        assert genuine.status == 200, genuine.response_body
-        with Store(world.db).session() as s:
-            issue = s.tracked.get(filed.draft_id)
-        assert issue is not None and issue.gates[UNIT].settled
-        assert (
-            sign_webhook(WEBHOOK_SECRET, genuine.body)
-            == genuine.request_headers["X-Hub-Signature-256"]
+        takes_signed_webhooks_and_refuses_forged_ones(world, bot.url + "/github/webhook")
+    finally:
+        bot.stop()
+
+
+def test_socket_takes_the_same_webhooks_on_its_port(
+    world: World, tmp_path: Path, socket_mode: SocketModeEmulator
+) -> None:
+    """`socket` has no HTTP server for Slack, but with PORT set it serves GitHub's deliveries
+    beside /healthz and /metrics, so its gates move when GitHub says, not at the next sweep."""
+    env = socket_environment(
+        world.slack, socket_mode, world.db, PORT="0", **github_settings(world, "0")
+    )
+    bot = SocketBotProcess(tmp_path, env, socket_mode=socket_mode).start()
+    try:
+        started = wait_until(
+            lambda: log_events(bot, "server.started"), what="the server.started line"
         )
+        url = f"http://127.0.0.1:{started[-1]['port']}/github/webhook"
+        takes_signed_webhooks_and_refuses_forged_ones(world, url)
     finally:
         bot.stop()
