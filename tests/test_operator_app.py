@@ -29,7 +29,9 @@ def connection() -> threading.Event:
 @pytest.fixture
 def url(store: Store, connection: threading.Event) -> Iterator[str]:
     web = create_operator_app(store, Metrics(), connected=connection.is_set)
-    yield f"http://127.0.0.1:{serve_in_background(web, port=0, host='127.0.0.1')}"
+    server = serve_in_background(web, port=0, host="127.0.0.1")
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
 
 
 def test_healthz_follows_the_connection_to_slack(url: str, connection: threading.Event) -> None:

@@ -19,7 +19,7 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.flask.handler import to_flask_response
 from slack_sdk.signature import SignatureVerifier
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wsgi import ClosingIterator
 
 from bot.github.webhook import GitHubWebhook
@@ -194,15 +194,16 @@ class _UnloggedRequests(WSGIRequestHandler):
         return
 
 
-def serve_in_background(web: Flask, *, port: int, host: str = "0.0.0.0") -> int:
-    """Serve `web` from a daemon thread, a thread per request; the port bound (PORT=0: any).
+def serve_in_background(web: Flask, *, port: int, host: str = "0.0.0.0") -> BaseWSGIServer:
+    """Serve `web` from a daemon thread, a thread per request: the server, listening on its
+    `port` (PORT=0: any), until its `shutdown()`.
 
     For `socket`'s operator routes beside its connection to Slack: a health check, a scrape
     and GitHub's deliveries now and then, which need no gunicorn.
     """
     server = make_server(host, port, web, threaded=True, request_handler=_UnloggedRequests)
     threading.Thread(target=server.serve_forever, name="operator-http", daemon=True).start()
-    return int(server.port)
+    return server
 
 
 class JsonGunicornLogger(glogging.Logger):  # type: ignore[misc]

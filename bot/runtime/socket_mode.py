@@ -153,7 +153,7 @@ def serve_operator_routes(
         connected=handler.client.is_connected,
         github_webhook=build_webhook(settings, services),
     )
-    return serve_in_background(web, port=port)
+    return int(serve_in_background(web, port=port).port)
 
 
 def run_socket(args: argparse.Namespace) -> int:
