@@ -1,14 +1,17 @@
 """Fixtures shared by every test module: a database path, the template, a clock, a store, the
-Slack emulator."""
+Slack emulator, logging restored after a test configures it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 
+import bot.log as log_module
 from bot.storage.store import Store
 from flows.template import Template, load_template
 from tests.emulators.slack_api import SlackEmulator
@@ -70,3 +73,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = item.path.relative_to(Path(__file__).parent).parts
         if parts and parts[0] in END_TO_END_FOLDERS:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture
+def restored() -> Iterator[None]:
+    """Whatever a test configures, the root logger, our sink, the libraries' levels,
+    structlog and the secrets come back."""
+    root = logging.getLogger()
+    handlers, level, secrets = root.handlers[:], root.level, log_module._SECRETS[:]
+    sink = log_module._Sink.handler
+    levels = {name: logging.getLogger(name).level for name in log_module.LEVEL_TESTED}
+    try:
+        yield
+    finally:
+        structlog.reset_defaults()
+        log_module.bind_correlation(None)
+        logging.captureWarnings(False)
+        root.handlers[:], root.level = handlers, level
+        log_module._Sink.handler = sink
+        for name, was in levels.items():
+            logging.getLogger(name).setLevel(was)
+        log_module._SECRETS[:] = secrets

@@ -11,7 +11,6 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.socket_mode import SocketModeClient
 
-import bot.log as log_module
 from bot.log import (
     LEVEL_TESTED,
     LOGGER_NAME,
@@ -32,24 +30,6 @@ from bot.log import (
 from bot.runtime.metrics import Metrics
 
 FIELDS = {"event", "level", "logger", "timestamp"}
-
-
-@pytest.fixture
-def restored() -> Iterator[None]:
-    """Whatever a test configures, the root logger, structlog and the secrets come back."""
-    root = logging.getLogger()
-    handlers, level, secrets = root.handlers[:], root.level, log_module._SECRETS[:]
-    levels = {name: logging.getLogger(name).level for name in LEVEL_TESTED}
-    try:
-        yield
-    finally:
-        structlog.reset_defaults()
-        bind_correlation(None)
-        logging.captureWarnings(False)
-        root.handlers[:], root.level = handlers, level
-        for name, was in levels.items():
-            logging.getLogger(name).setLevel(was)
-        log_module._SECRETS[:] = secrets
 
 
 @pytest.fixture

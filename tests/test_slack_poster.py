@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import structlog
 
-import bot.log as log_module
 from bot.app import build_slack_client
-from bot.log import bind_correlation, configure_logging
+from bot.log import configure_logging
 from bot.runtime.metrics import Metrics
 from bot.settings import Settings
 from bot.slack import poster as poster_module
@@ -33,20 +29,11 @@ def metrics() -> Metrics:
 
 
 @pytest.fixture
-def lines(metrics: Metrics) -> Iterator[io.StringIO]:
+def lines(metrics: Metrics, restored: None) -> io.StringIO:
     """Our lines onto a buffer, the metrics observing them; logging restored afterwards."""
-    root = logging.getLogger()
-    handlers, level, sink = root.handlers[:], root.level, log_module._Sink.handler
     buffer = io.StringIO()
     configure_logging(stream=buffer, observers=[metrics.processor])
-    try:
-        yield buffer
-    finally:
-        structlog.reset_defaults()
-        bind_correlation(None)
-        logging.captureWarnings(False)
-        root.handlers[:], root.level = handlers, level
-        log_module._Sink.handler = sink
+    return buffer
 
 
 @pytest.fixture
